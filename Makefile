@@ -1,0 +1,43 @@
+# Every target prepares what it needs: a new machine runs `make run` or `make test` directly.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR := static/vendor/htmx.min.js
+
+.PHONY: run test setup migrate demo-data migrations bench clean
+
+run: setup
+	$(BIN)/yatri migrate
+	$(BIN)/yatri demo-data
+	$(BIN)/yatri serve --host 127.0.0.1 --port 8080
+
+test: setup
+	$(BIN)/pytest
+
+setup: $(STAMP) $(VENDOR)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	touch $(VENDOR)
+
+migrate: setup
+	$(BIN)/yatri migrate
+
+demo-data: migrate
+	$(BIN)/yatri demo-data
+
+# After changing models: write the next migration into migrations/.
+migrations: setup
+	PYTHONPATH=. $(BIN)/tortoise -c yatri.db.TORTOISE_ORM makemigrations
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

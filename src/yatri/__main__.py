@@ -1,0 +1,3 @@
+from yatri.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""create_app(settings): wiring only."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from yatri import PROJECT_ROOT
+from yatri.db import open_database
+from yatri.keys import DatabaseKey, SettingsKey, StaticKey
+from yatri.settings import Settings
+from yatri.web import filters
+from yatri.web.middlewares import error_pages, request_context, security_headers
+from yatri.web.routes import add_routes
+from yatri.web.static import StaticAssets
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[request_context, security_headers, error_pages])
+    app[SettingsKey] = settings
+    app[StaticKey] = StaticAssets(PROJECT_ROOT / "static")
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    filters.install(env, settings, app[StaticKey])
+    app.cleanup_ctx.append(_database)
+    add_routes(app)
+    return app
+
+
+async def _database(app: web.Application):
+    app[DatabaseKey] = await open_database(app[SettingsKey])
+    yield
+    await app[DatabaseKey].close_connections()

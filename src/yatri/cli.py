@@ -1,0 +1,104 @@
+"""The `yatri` command line: serve, migrate, demo-data, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from tortoise.context import TortoiseContext
+
+from yatri.db import apply_migrations, open_database
+from yatri.errors import ValidationError, YatriError
+from yatri.settings import Settings, SettingsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.command(settings, args) or 0
+    except (SettingsError, YatriError) as exc:
+        print(f"yatri: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yatri", description="Yatri booking platform")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(command=_serve)
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(command=_migrate)
+    sub.add_parser("demo-data", help="load the demo catalogue and admin (idempotent)").set_defaults(
+        command=_demo_data
+    )
+    admin = sub.add_parser("create-admin", help="create an admin; the password is read from a prompt or stdin")
+    admin.add_argument("email")
+    admin.add_argument("--name", default=None)
+    admin.set_defaults(command=_create_admin)
+    return parser
+
+
+def _serve(settings: Settings, args) -> None:
+    from aiohttp import web
+
+    from yatri.app import create_app
+    from yatri.log import AccessLogger, configure_logging
+
+    configure_logging(settings)
+    web.run_app(
+        create_app(settings), host=args.host, port=args.port, access_log_class=AccessLogger, print=None
+    )
+
+
+def _migrate(settings: Settings, args) -> None:
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            print(f"applied {app_label}.{name}")
+
+    asyncio.run(apply_migrations(settings.database_url, progress=progress))
+    print("database is up to date")
+
+
+def _demo_data(settings: Settings, args) -> None:
+    if settings.production:
+        raise SettingsError("demo-data loads a known admin password; it refuses to run in production")
+    from yatri.demo import load_demo_data
+
+    summary = asyncio.run(_with_database(settings, load_demo_data))
+    print(
+        f"demo data: {summary.destinations} destinations, {summary.trips} trips, "
+        f"{summary.departures} departures ({summary.bookings_added} bookings added)"
+    )
+    print(f"admin login: {summary.admin_email} / {summary.admin_password}")
+
+
+def _create_admin(settings: Settings, args) -> None:
+    from yatri.services.accounts import create_admin
+
+    password = _read_password()
+    user, created = asyncio.run(_with_database(settings, create_admin, args.email, password, args.name))
+    print(f"{'created' if created else 'updated'} admin {user.email}")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise ValidationError({"password": "The passwords do not match."})
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def _with_database(settings: Settings, func, *args):
+    database: TortoiseContext = await open_database(settings)
+    with database:
+        try:
+            return await func(*args)
+        finally:
+            await database.close_connections()

@@ -1,0 +1,62 @@
+"""Database wiring: the Tortoise configuration, a context per app, and migrations."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate
+
+from yatri import PROJECT_ROOT
+from yatri.settings import Settings
+
+MIGRATIONS_MODULE = "migrations"
+
+
+def tortoise_config(database_url: str) -> dict:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": ["yatri.models"],
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _prepare(database_url: str) -> None:
+    """Make the migrations package importable and the SQLite file's folder exist."""
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    if database_url.startswith("sqlite://"):
+        path = urlsplit(database_url).path
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def open_database(settings: Settings) -> TortoiseContext:
+    _prepare(settings.database_url)
+    ctx = TortoiseContext()
+    with ctx:  # init needs the context active; requests enter it again (see request_context)
+        await ctx.init(config=tortoise_config(settings.database_url))
+    return ctx
+
+
+async def apply_migrations(database_url: str, progress=None) -> None:
+    """Apply every pending migration in migrations/ to the database."""
+    _prepare(database_url)
+    with TortoiseContext() as ctx:
+        try:
+            await migrate(config=tortoise_config(database_url), progress=progress)
+        finally:
+            await ctx.close_connections()
+
+
+# For Tortoise's own command line (`make migrations` runs `tortoise makemigrations`).
+TORTOISE_ORM = tortoise_config(Settings().database_url)

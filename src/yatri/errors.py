@@ -1,0 +1,55 @@
+"""Domain errors. Services raise these; one middleware turns them into responses."""
+
+from __future__ import annotations
+
+
+class YatriError(Exception):
+    """Base of every error a user may be shown. `detail` is safe to display."""
+
+    status = 400
+    title = "Something is not right"
+
+    def __init__(self, detail: str = "", *, field: str | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.field = field
+
+
+class ValidationError(YatriError):
+    """Input that breaks a rule; `errors` maps field names to messages."""
+
+    status = 422
+    title = "Please check the form"
+
+    def __init__(self, errors: dict[str, str], detail: str = "") -> None:
+        super().__init__(detail or "; ".join(errors.values()))
+        self.errors = errors
+
+
+class NotFound(YatriError):
+    status = 404
+    title = "Not found"
+
+
+class PermissionDenied(YatriError):
+    status = 403
+    title = "Not allowed"
+
+
+class LoginRequired(YatriError):
+    status = 401
+    title = "Please log in"
+
+
+class Conflict(YatriError):
+    status = 409
+    title = "Conflict"
+
+
+class TooManyRequests(YatriError):
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, detail: str = "", *, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -1,0 +1,14 @@
+"""Typed keys for app-wide state (`app[SettingsKey]`) and per-request values."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from tortoise.context import TortoiseContext
+
+from yatri.settings import Settings
+from yatri.web.static import StaticAssets
+
+SettingsKey = web.AppKey("settings", Settings)
+DatabaseKey = web.AppKey("database", TortoiseContext)
+StaticKey = web.AppKey("static", StaticAssets)
+RequestIdKey = web.RequestKey("request_id", str)

@@ -1,0 +1,47 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    TRAVELLER = "traveller"
+    ADMIN = "admin"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=120)
+    phone = fields.CharField(max_length=20, null=True)
+    # Null for accounts that only ever signed in with Google.
+    password_hash = fields.CharField(max_length=255, null=True)
+    role = fields.CharEnumField(Role, max_length=16, default=Role.TRAVELLER)
+    email_verified = fields.BooleanField(default=False)
+    google_sub = fields.CharField(max_length=255, null=True, unique=True)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "users"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class Session(Model):
+    """A server-side session. The cookie carries only a random id, stored here hashed."""
+
+    key_hash = fields.CharField(max_length=64, primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="sessions", null=True, on_delete=fields.CASCADE
+    )
+    data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "sessions"

@@ -1,0 +1,84 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class TripKind(StrEnum):
+    TREK = "trek"
+    TOUR = "tour"
+    EVENT = "event"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MODERATE = "moderate"
+    CHALLENGING = "challenging"
+
+
+class Destination(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=80, unique=True)
+    name = fields.CharField(max_length=120)
+    region = fields.CharField(max_length=120)
+    description = fields.TextField(default="")
+    # A list of {"url", "alt", "width", "height"} from the media service.
+    images = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "destinations"
+        ordering = ["name"]
+
+
+class Trip(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=120, unique=True)
+    title = fields.CharField(max_length=160)
+    kind = fields.CharEnumField(TripKind, max_length=8)
+    destination = fields.ForeignKeyField(
+        "models.Destination", related_name="trips", on_delete=fields.RESTRICT
+    )
+    days = fields.SmallIntField()
+    difficulty = fields.CharEnumField(Difficulty, max_length=16)
+    price_paise = fields.BigIntField()
+    summary = fields.CharField(max_length=300)
+    description = fields.TextField(default="")
+    # [{"day": 1, "title": "...", "details": "..."}]
+    itinerary = fields.JSONField(default=list)
+    inclusions = fields.JSONField(default=list)
+    exclusions = fields.JSONField(default=list)
+    # Refund tiers by days before departure: [{"min_days": 30, "percent": 90}, ...]
+    cancellation_policy = fields.JSONField(default=list)
+    max_per_booking = fields.SmallIntField(default=10)
+    images = fields.JSONField(default=list)
+    featured = fields.BooleanField(default=False)
+    is_published = fields.BooleanField(default=False, db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "trips"
+        ordering = ["title"]
+
+
+class Departure(Model):
+    id = fields.IntField(primary_key=True)
+    trip = fields.ForeignKeyField("models.Trip", related_name="departures", on_delete=fields.CASCADE)
+    starts_on = fields.DateField(db_index=True)
+    ends_on = fields.DateField()
+    capacity = fields.SmallIntField()
+    # Overrides the trip's price for this run when set.
+    price_paise = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "departures"
+        ordering = ["starts_on"]
+        unique_together = (("trip", "starts_on"),)
+
+    @property
+    def unit_price_paise(self) -> int:
+        return self.price_paise if self.price_paise is not None else self.trip.price_paise

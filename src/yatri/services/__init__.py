@@ -1,0 +1,1 @@
+"""Business rules. No HTTP here: functions take plain values, return models or raise yatri.errors."""

@@ -1,0 +1,109 @@
+"""One frozen Settings object, read from the environment and validated at start."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from yatri import PROJECT_ROOT
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+GOOGLE_METADATA_URL = "https://accounts.google.com/.well-known/openid-configuration"
+ENVIRONMENTS = ("development", "production")
+_VPA = re.compile(r"^[A-Za-z0-9.\-_]{2,256}@[A-Za-z][A-Za-z0-9]{1,63}$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names it and says what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite://{PROJECT_ROOT / 'var' / 'yatri.sqlite3'}"
+    secret_key: str = DEV_SECRET_KEY
+    base_url: str = "http://127.0.0.1:8080"
+    env: str = "development"
+    cloudinary_url: str = ""
+    smtp_url: str = ""
+    upi_vpa: str = "yatri.demo@okaxis"
+    upi_payee_name: str = "Yatri Demo Travels"
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    oidc_metadata_url: str = GOOGLE_METADATA_URL
+    timezone: str = "Asia/Kolkata"
+    var_dir: Path = field(default=PROJECT_ROOT / "var")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "database_url", _normalise_db_url(self.database_url))
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        self._validate()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        names = {
+            "database_url": "DATABASE_URL",
+            "secret_key": "SECRET_KEY",
+            "base_url": "BASE_URL",
+            "env": "YATRI_ENV",
+            "cloudinary_url": "CLOUDINARY_URL",
+            "smtp_url": "SMTP_URL",
+            "upi_vpa": "UPI_VPA",
+            "upi_payee_name": "UPI_PAYEE_NAME",
+            "google_client_id": "GOOGLE_CLIENT_ID",
+            "google_client_secret": "GOOGLE_CLIENT_SECRET",
+            "oidc_metadata_url": "OIDC_METADATA_URL",
+            "timezone": "YATRI_TIMEZONE",
+        }
+        values = {attr: env[name].strip() for attr, name in names.items() if env.get(name, "").strip()}
+        return cls(**values)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    def _validate(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise SettingsError(f"YATRI_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        scheme = urlsplit(self.database_url).scheme
+        if scheme not in ("sqlite", "postgres"):
+            raise SettingsError(
+                "DATABASE_URL must start with sqlite:// or postgres:// "
+                f"(got {scheme or 'no scheme'}://)"
+            )
+        base = urlsplit(self.base_url)
+        if base.scheme not in ("http", "https") or not base.netloc:
+            raise SettingsError(f"BASE_URL must be an absolute http(s) URL, not {self.base_url!r}")
+        if self.upi_vpa and not _VPA.match(self.upi_vpa):
+            raise SettingsError(f"UPI_VPA must look like name@bank, not {self.upi_vpa!r}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"YATRI_TIMEZONE {self.timezone!r} is not a known time zone") from None
+        if self.production:
+            self._validate_production(base.scheme)
+
+    def _validate_production(self, base_scheme: str) -> None:
+        if self.secret_key == DEV_SECRET_KEY:
+            raise SettingsError("SECRET_KEY must be set to a long random value in production")
+        if len(self.secret_key) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+        if base_scheme != "https":
+            raise SettingsError(f"BASE_URL must use https in production, not {self.base_url!r}")
+
+
+def _normalise_db_url(url: str) -> str:
+    # Tortoise names the PostgreSQL scheme postgres://; accept the common spellings.
+    for alias in ("postgresql://", "asyncpg://"):
+        if url.startswith(alias):
+            return "postgres://" + url[len(alias) :]
+    return url

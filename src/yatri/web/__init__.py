@@ -1,0 +1,1 @@
+"""HTML and HTMX handlers, one module per area, and the middlewares."""

@@ -1,0 +1,13 @@
+"""Every route in one place."""
+
+from aiohttp import web
+
+from yatri.keys import StaticKey
+from yatri.web import ops, pages
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", pages.home, name="home")
+    app.router.add_get("/healthz", ops.healthz)
+    app.router.add_get("/readyz", ops.readyz)
+    app.router.add_get("/static/{name:.+}", app[StaticKey].handle, name="static")
