@@ -48,12 +48,11 @@ def _serve(settings: Settings, args) -> None:
     from aiohttp import web
 
     from yatri.app import create_app
-    from yatri.log import AccessLogger, configure_logging
+    from yatri.log import configure_logging
 
     configure_logging(settings)
-    web.run_app(
-        create_app(settings), host=args.host, port=args.port, access_log_class=AccessLogger, print=None
-    )
+    # request_context logs each request with its id, so aiohttp's own access log is off.
+    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None)
 
 
 def _migrate(settings: Settings, args) -> None:

@@ -16,12 +16,15 @@ MIGRATIONS_MODULE = "migrations"
 
 
 def tortoise_config(database_url: str) -> dict:
+    # The connection is named after its dialect because Tortoise caches SQL per connection
+    # name: one process that opens both kinds (the test suite) must not mix their SQL.
+    connection = urlsplit(database_url).scheme
     return {
-        "connections": {"default": database_url},
+        "connections": {connection: database_url},
         "apps": {
             "models": {
                 "models": ["yatri.models"],
-                "default_connection": "default",
+                "default_connection": connection,
                 "migrations": MIGRATIONS_MODULE,
             }
         },

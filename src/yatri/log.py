@@ -1,4 +1,4 @@
-"""Logging: readable lines in development, JSON lines in production; one line per request."""
+"""Logging: readable lines in development, JSON lines in production."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web import BaseRequest, StreamResponse
-
-from yatri.keys import RequestIdKey
 from yatri.settings import Settings
 
 ACCESS_FIELDS = ("request_id", "method", "path", "status", "duration_ms")
@@ -39,19 +35,3 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-
-
-class AccessLogger(AbstractAccessLogger):
-    """One line per request: method, path, status, duration and request id."""
-
-    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        fields = {
-            "request_id": request.get(RequestIdKey, "-"),
-            "method": request.method,
-            "path": request.path,
-            "status": response.status,
-            "duration_ms": round(time * 1000, 1),
-        }
-        self.logger.info(
-            "%(method)s %(path)s %(status)s %(duration_ms)sms id=%(request_id)s", fields, extra=fields
-        )

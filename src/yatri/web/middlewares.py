@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from http import HTTPStatus
 
@@ -15,6 +16,7 @@ from yatri.keys import DatabaseKey, RequestIdKey, SettingsKey
 from yatri.web.render import is_htmx, wants_problem_json
 
 log = logging.getLogger("yatri.web")
+access_log = logging.getLogger("yatri.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _COMPRESSIBLE = ("text/", "application/json", "application/problem+json", "image/svg+xml")
@@ -38,18 +40,35 @@ FRIENDLY = {
 
 @web.middleware
 async def request_context(request: web.Request, handler):
-    """Give each request an id (sent back as X-Request-ID) and the app's database context."""
+    """Give each request an id (sent back as X-Request-ID) and the app's database context,
+    and log one line for it: method, path, status, duration and id."""
+    started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     request[RequestIdKey] = request_id
-    with request.app[DatabaseKey]:
-        try:
+    response: web.StreamResponse | web.HTTPException | None = None
+    try:
+        with request.app[DatabaseKey]:
             response = await handler(request)
-        except web.HTTPException as exc:  # redirects and bare HTTP answers pass through here
-            exc.headers["X-Request-ID"] = request_id
-            raise
-    response.headers["X-Request-ID"] = request_id
+    except web.HTTPException as exc:  # redirects and bare HTTP answers pass through here
+        response = exc
+        raise
+    finally:
+        if response is not None:
+            response.headers["X-Request-ID"] = request_id
+        _log_access(request, response.status if response is not None else 499, started)
     return response
+
+
+def _log_access(request: web.Request, status: int, started: float) -> None:
+    fields = {
+        "request_id": request[RequestIdKey],
+        "method": request.method,
+        "path": request.path,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    access_log.info("%(method)s %(path)s %(status)s %(duration_ms)sms id=%(request_id)s", fields, extra=fields)
 
 
 @web.middleware
@@ -99,7 +118,11 @@ async def error_pages(request: web.Request, handler):
         headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else {}
         return error_response(request, exc.status, exc.title, exc.detail, headers=headers, **extra)
     except Exception:
-        log.exception("unhandled error on %s %s id=%s", request.method, request.path, request[RequestIdKey])
+        request_id = request[RequestIdKey]
+        log.exception(
+            "unhandled error on %s %s id=%s", request.method, request.path, request_id,
+            extra={"request_id": request_id},
+        )  # fmt: skip
         title, detail = FRIENDLY[500]
         return error_response(request, 500, title, detail)
 
