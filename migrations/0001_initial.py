@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
-from yatri.models.accounts import Role
+from yatri.models.accounts import Role, TokenPurpose
 from yatri.models.booking import BookingStatus, PaymentMethod, PaymentStatus, RefundStatus
 from yatri.models.catalogue import Difficulty, TripKind
 from tortoise import fields
@@ -13,6 +13,16 @@ class Migration(migrations.Migration):
     initial = True
 
     operations = [
+        ops.CreateModel(
+            name='CatalogueVersion',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('version', fields.BigIntField(default=1)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'catalogue_version', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One row whose number goes up on every catalogue change, so that every server'},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='Destination',
             fields=[
@@ -26,6 +36,18 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'destinations', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LoginAttempt',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('email', fields.CharField(db_index=True, max_length=254)),
+                ('ip', fields.CharField(db_index=True, max_length=45)),
+                ('succeeded', fields.BooleanField()),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'login_attempts', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Failed and successful logins, counted per account and per address for throttling.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -86,6 +108,20 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'users', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AccountToken',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='tokens', on_delete=OnDelete.CASCADE)),
+                ('purpose', fields.CharEnumField(description='VERIFY_EMAIL: verify_email\nRESET_PASSWORD: reset_password', enum_type=TokenPurpose, max_length=20)),
+                ('token_hash', fields.CharField(unique=True, max_length=64)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'account_tokens', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A single-use token sent by email. Only its hash is stored.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -191,6 +227,18 @@ class Migration(migrations.Migration):
                 ('emergency_contact_phone', fields.CharField(null=True, max_length=20)),
             ],
             options={'table': 'travellers', 'app': 'models', 'unique_together': (('booking', 'position'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='WebhookEvent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('provider', fields.CharField(max_length=20)),
+                ('event_id', fields.CharField(max_length=100)),
+                ('event_type', fields.CharField(max_length=60)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'webhook_events', 'app': 'models', 'unique_together': (('provider', 'event_id'),), 'pk_attr': 'id', 'table_description': 'A payment gateway event already handled. A replay of the same id is ignored.'},
             bases=['Model'],
         ),
     ]

@@ -1,6 +1,10 @@
-"""Tortoise models for the whole domain, one module per area."""
+"""Tortoise models for the whole domain, one module per area.
 
-from yatri.models.accounts import Role, Session, User
+No semicolon in a model docstring: Tortoise 1.1 copies docstrings into the SQLite schema
+as comments and then splits the statement at the semicolon.
+"""
+
+from yatri.models.accounts import AccountToken, LoginAttempt, Role, Session, TokenPurpose, User
 from yatri.models.audit import AuditLog
 from yatri.models.booking import (
     Booking,
@@ -11,10 +15,16 @@ from yatri.models.booking import (
     Refund,
     RefundStatus,
     Traveller,
+    WebhookEvent,
 )
-from yatri.models.catalogue import Departure, Destination, Difficulty, Trip, TripKind
+from yatri.models.catalogue import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
 
 __all__ = [
+    "AccountToken",
+    "CatalogueVersion",
+    "LoginAttempt",
+    "TokenPurpose",
+    "WebhookEvent",
     "AuditLog",
     "Booking",
     "BookingStatus",

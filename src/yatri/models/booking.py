@@ -123,3 +123,17 @@ class Refund(Model):
 
     class Meta:
         table = "refunds"
+
+
+class WebhookEvent(Model):
+    """A payment gateway event already handled. A replay of the same id is ignored."""
+
+    id = fields.IntField(primary_key=True)
+    provider = fields.CharField(max_length=20)
+    event_id = fields.CharField(max_length=100)
+    event_type = fields.CharField(max_length=60)
+    received_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "webhook_events"
+        unique_together = (("provider", "event_id"),)

@@ -82,3 +82,15 @@ class Departure(Model):
     @property
     def unit_price_paise(self) -> int:
         return self.price_paise if self.price_paise is not None else self.trip.price_paise
+
+
+class CatalogueVersion(Model):
+    """One row whose number goes up on every catalogue change, so that every server
+    process knows when its cached catalogue queries are stale."""
+
+    id = fields.IntField(primary_key=True)
+    version = fields.BigIntField(default=1)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "catalogue_version"
