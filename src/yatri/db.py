@@ -20,7 +20,7 @@ def tortoise_config(database_url: str) -> dict:
     # name: one process that opens both kinds (the test suite) must not mix their SQL.
     connection = urlsplit(database_url).scheme
     return {
-        "connections": {connection: database_url},
+        "connections": {connection: _with_busy_timeout(database_url)},
         "apps": {
             "models": {
                 "models": ["yatri.models"],
@@ -31,6 +31,13 @@ def tortoise_config(database_url: str) -> dict:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _with_busy_timeout(database_url: str) -> str:
+    """SQLite: wait up to 10 s for another process's write lock instead of failing at once."""
+    if not database_url.startswith("sqlite://") or "busy_timeout" in database_url:
+        return database_url
+    return database_url + ("&" if "?" in database_url else "?") + "busy_timeout=10000"
 
 
 def _prepare(database_url: str) -> None:
