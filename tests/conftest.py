@@ -22,6 +22,8 @@ from yatri.db import apply_migrations
 from yatri.keys import DatabaseKey
 from yatri.settings import Settings
 
+from tests.smtp import SmtpServer
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DB_CHOICE = os.environ.get("YATRI_TEST_DB", "both")
 DB_KINDS = {"both": ["sqlite", "postgres"], "sqlite": ["sqlite"], "postgres": ["postgres"]}[DB_CHOICE]
@@ -103,8 +105,17 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def settings(database_url, tmp_path) -> Settings:
-    return Settings(database_url=database_url, var_dir=tmp_path / "var")
+def smtp_outbox():
+    """A real local SMTP server; tests that ask for it get an app that mails to it."""
+    with SmtpServer() as server:
+        server.outbox.url = server.url
+        yield server.outbox
+
+
+@pytest.fixture
+def settings(request, database_url, tmp_path) -> Settings:
+    smtp_url = request.getfixturevalue("smtp_outbox").url if "smtp_outbox" in request.fixturenames else ""
+    return Settings(database_url=database_url, var_dir=tmp_path / "var", smtp_url=smtp_url)
 
 
 @pytest.fixture

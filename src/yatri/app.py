@@ -8,7 +8,8 @@ from aiohttp import web
 
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
-from yatri.keys import DatabaseKey, SettingsKey, StaticKey
+from yatri.keys import DatabaseKey, NotifierKey, SettingsKey, StaticKey
+from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
 from yatri.web.middlewares import error_pages, request_context, security_headers
@@ -29,9 +30,22 @@ def create_app(settings: Settings) -> web.Application:
         lstrip_blocks=True,
     )
     filters.install(env, settings, app[StaticKey])
+    app[NotifierKey] = Notifier(settings, _email_templates(settings, app[StaticKey]))
     app.cleanup_ctx.append(_database)
     add_routes(app)
     return app
+
+
+def _email_templates(settings: Settings, static: StaticAssets) -> jinja2.Environment:
+    """Plain-text mail templates: no HTML escaping, same filters as the pages."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    filters.install(env, settings, static)
+    return env
 
 
 async def _database(app: web.Application):

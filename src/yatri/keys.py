@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 from tortoise.context import TortoiseContext
 
+from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web.static import StaticAssets
 
 SettingsKey = web.AppKey("settings", Settings)
 DatabaseKey = web.AppKey("database", TortoiseContext)
 StaticKey = web.AppKey("static", StaticAssets)
+NotifierKey = web.AppKey("notifier", Notifier)
 RequestIdKey = web.RequestKey("request_id", str)

@@ -30,6 +30,7 @@ class Settings:
     env: str = "development"
     cloudinary_url: str = ""
     smtp_url: str = ""
+    mail_from: str = "Yatri <no-reply@yatri.example>"
     upi_vpa: str = "yatri.demo@okaxis"
     upi_payee_name: str = "Yatri Demo Travels"
     google_client_id: str = ""
@@ -53,6 +54,7 @@ class Settings:
             "env": "YATRI_ENV",
             "cloudinary_url": "CLOUDINARY_URL",
             "smtp_url": "SMTP_URL",
+            "mail_from": "MAIL_FROM",
             "upi_vpa": "UPI_VPA",
             "upi_payee_name": "UPI_PAYEE_NAME",
             "google_client_id": "GOOGLE_CLIENT_ID",
@@ -83,6 +85,8 @@ class Settings:
         base = urlsplit(self.base_url)
         if base.scheme not in ("http", "https") or not base.netloc:
             raise SettingsError(f"BASE_URL must be an absolute http(s) URL, not {self.base_url!r}")
+        if self.smtp_url and urlsplit(self.smtp_url).scheme not in ("smtp", "smtps"):
+            raise SettingsError(f"SMTP_URL must start with smtp:// or smtps://, not {self.smtp_url!r}")
         if self.upi_vpa and not _VPA.match(self.upi_vpa):
             raise SettingsError(f"UPI_VPA must look like name@bank, not {self.upi_vpa!r}")
         try:
