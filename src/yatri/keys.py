@@ -6,6 +6,8 @@ from aiohttp import web
 from tortoise.context import TortoiseContext
 
 from yatri.services.notify import Notifier
+from yatri.services.catalogue import QueryCache
+from yatri.services.media import MediaStore
 from yatri.settings import Settings
 from yatri.web.static import StaticAssets
 
@@ -13,4 +15,8 @@ SettingsKey = web.AppKey("settings", Settings)
 DatabaseKey = web.AppKey("database", TortoiseContext)
 StaticKey = web.AppKey("static", StaticAssets)
 NotifierKey = web.AppKey("notifier", Notifier)
+# Catalogue area
+CatalogueCacheKey = web.AppKey("catalogue_cache", QueryCache)
+MediaKey = web.AppKey("media", MediaStore)
+
 RequestIdKey = web.RequestKey("request_id", str)

@@ -1,8 +1,449 @@
-"""The catalogue: what travellers can browse."""
+"""The catalogue: what travellers can browse, search and filter.
+
+Search is one function for both databases: every word of `q` must appear, in any case,
+in the trip's title, summary or description or in its destination's name or region.
+It uses `UPPER(..) LIKE UPPER(..)` (Tortoise's `icontains`, with LIKE wildcards escaped)
+on SQLite and PostgreSQL alike, so both give the same results for the same data.
+
+Catalogue queries are cached per process in a `QueryCache`, keyed by the version number
+in the `catalogue_version` row: any change to the catalogue calls `bump_version()` in its
+transaction, and every process drops its cache when it sees a new number.
+Seats are never cached: they change with every booking.
+"""
 
 from __future__ import annotations
 
-from yatri.models import Trip
+import math
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.functions import Count, Min
+
+from yatri.errors import NotFound
+from yatri.models import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
+from yatri.services import booking
+
+PAGE_SIZE = 10
+MAX_QUERY_LENGTH = 100
+MAX_QUERY_WORDS = 8
+MAX_PAGE = 1000
+MAX_PRICE_RUPEES = 10_000_000
+SORTS = {
+    "next": "Next departure",
+    "price": "Price, low to high",
+    "price_desc": "Price, high to low",
+    "duration": "Duration, short to long",
+}
+_VERSION_ROW = 1
+
+
+# ---------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class TripFilters:
+    """Validated filters of `/trips`. Prices are in whole rupees, as the traveller types them."""
+
+    q: str = ""
+    destination: str = ""
+    kind: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    difficulty: str = ""
+    sort: str = "next"
+    page: int = 1
+
+    def key(self) -> tuple:
+        return (
+            " ".join(_words(self.q)).upper(), self.destination, self.kind, self.date_from, self.date_to,
+            self.min_price, self.max_price, self.difficulty, self.sort,
+        )  # fmt: skip
+
+    def query_params(self, **changes: Any) -> dict[str, str]:
+        """The filters as URL query parameters (empty ones left out), e.g. for page links."""
+        values = {
+            "q": self.q, "destination": self.destination, "kind": self.kind,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "min_price": "" if self.min_price is None else str(self.min_price),
+            "max_price": "" if self.max_price is None else str(self.max_price),
+            "difficulty": self.difficulty, "sort": "" if self.sort == "next" else self.sort,
+            "page": "" if self.page == 1 else str(self.page),
+        }  # fmt: skip
+        values.update({k: str(v) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v}
+
+
+def parse_filters(params: Mapping[str, str], destination_slugs: Iterable[str]) -> tuple[TripFilters, dict[str, str]]:
+    """Read the filters of `/trips` from query parameters.
+
+    Returns the usable filters and a message per invalid one; an invalid filter is left
+    out (the traveller still sees results) and its message is shown next to it.
+    """
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    q = params.get("q", "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        errors["q"] = f"Search text is too long: use at most {MAX_QUERY_LENGTH} characters."
+    else:
+        values["q"] = q
+
+    destination = params.get("destination", "").strip()
+    if destination and destination not in set(destination_slugs):
+        errors["destination"] = "We do not know that destination. Pick one from the list."
+    elif destination:
+        values["destination"] = destination
+
+    for name, choices, label in (("kind", TripKind, "trip type"), ("difficulty", Difficulty, "difficulty")):
+        value = params.get(name, "").strip()
+        if value and value not in {c.value for c in choices}:
+            errors[name] = f"Pick a {label} from the list."
+        elif value:
+            values[name] = value
+
+    for name, attr in (("from", "date_from"), ("to", "date_to")):
+        value = params.get(name, "").strip()
+        if value:
+            try:
+                values[attr] = date.fromisoformat(value)
+            except ValueError:
+                errors[name] = "Enter a date like 2026-12-31."
+    if values.get("date_from") and values.get("date_to") and values["date_from"] > values["date_to"]:
+        errors["to"] = "The “to” date must be on or after the “from” date."
+        del values["date_to"]
+
+    for name in ("min_price", "max_price"):
+        value = params.get(name, "").strip().replace(",", "")
+        if not value:
+            continue
+        if not value.isascii() or not value.isdigit():
+            errors[name] = "Enter a price in whole rupees, 0 or more, like 5000."
+        elif int(value) > MAX_PRICE_RUPEES:
+            errors[name] = f"Enter a price up to {MAX_PRICE_RUPEES:,} rupees."
+        else:
+            values[name] = int(value)
+    if values.get("min_price") is not None and values.get("max_price") is not None:
+        if values["min_price"] > values["max_price"]:
+            errors["max_price"] = "The highest price must be at least the lowest price."
+            del values["max_price"]
+
+    sort = params.get("sort", "").strip()
+    if sort and sort not in SORTS:
+        errors["sort"] = "Pick a sort order from the list."
+    elif sort:
+        values["sort"] = sort
+
+    page = params.get("page", "").strip()
+    if page:
+        if not page.isascii() or not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+            errors["page"] = "That page number is not valid, so here is the first page."
+        else:
+            values["page"] = int(page)
+
+    return TripFilters(**values), errors
+
+
+def _words(q: str) -> list[str]:
+    return q.split()[:MAX_QUERY_WORDS]
+
+
+# ---------------------------------------------------------------- cache and version
+
+
+class QueryCache:
+    """Results of catalogue queries for one process, dropped when the catalogue version moves.
+
+    Bounded (least recently used entries go first), so odd filter combinations cannot
+    grow it without limit.
+    """
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self.version: int | None = None
+        self._entries: OrderedDict[tuple, Any] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get(self, key: tuple, compute: Callable[[], Awaitable[Any]]) -> Any:
+        version = await current_version()
+        if version != self.version:
+            self._entries.clear()
+            self.version = version
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return self._entries[key]
+        self.misses += 1
+        value = await compute()
+        # A change may have landed while we computed: keep the value only if still current.
+        if await current_version() == version:
+            self._entries[key] = value
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+
+async def current_version() -> int:
+    row = await CatalogueVersion.filter(id=_VERSION_ROW).values_list("version", flat=True)
+    return row[0] if row else 0
+
+
+async def bump_version() -> int:
+    """Mark the catalogue as changed: every process's query cache is dropped.
+
+    Call it inside the transaction that changes destinations, trips or departures, so
+    the new number becomes visible exactly when the change does.
+    """
+    updated = await CatalogueVersion.filter(id=_VERSION_ROW).update(version=F("version") + 1)
+    if not updated:
+        try:
+            await CatalogueVersion.create(id=_VERSION_ROW, version=1)
+        except IntegrityError:  # another process created it first
+            await CatalogueVersion.filter(id=_VERSION_ROW).update(version=F("version") + 1)
+    return await current_version()
+
+
+async def _cached(cache: QueryCache | None, key: tuple, compute: Callable[[], Awaitable[Any]]) -> Any:
+    return await compute() if cache is None else await cache.get(key, compute)
+
+
+# ---------------------------------------------------------------- seats
+
+
+@dataclass
+class DepartureView:
+    """A departure as a traveller sees it: dates, price, seats left and its state."""
+
+    departure: Departure
+    seats_left: int
+
+    @property
+    def state(self) -> str:
+        if self.seats_left <= 0:
+            return "sold_out"
+        if self.seats_left <= max(3, self.departure.capacity // 5):
+            return "filling_fast"
+        return "available"
+
+    @property
+    def state_label(self) -> str:
+        return {"sold_out": "Sold out", "filling_fast": "Filling fast", "available": "Available"}[self.state]
+
+    @property
+    def bookable(self) -> bool:
+        return self.seats_left > 0
+
+
+async def _departure_views(departures: list[Departure], now: datetime) -> list[DepartureView]:
+    """The one place the catalogue computes seats left; the rule lives in the booking service."""
+    taken = await booking.seats_taken_by_departure([d.id for d in departures], now)
+    return [DepartureView(d, max(d.capacity - taken.get(d.id, 0), 0)) for d in departures]
+
+
+# ---------------------------------------------------------------- search
+
+
+@dataclass
+class TripCard:
+    trip: Trip
+    next_departure: date | None
+
+
+@dataclass
+class SearchResult:
+    filters: TripFilters
+    cards: list[TripCard]
+    total: int
+    page: int
+    pages: int
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * PAGE_SIZE, self.total)
+
+
+async def destination_choices(cache: QueryCache | None = None) -> list[Destination]:
+    return await _cached(cache, ("destinations",), lambda: Destination.all().order_by("name"))
+
+
+async def search_trips(filters: TripFilters, today: date, cache: QueryCache | None = None) -> SearchResult:
+    """Published trips matching `filters`, sorted, one page of them."""
+    ordered: list[tuple[int, date | None]] = await _cached(
+        cache, ("search", today, filters.key()), lambda: _matching_ids(filters, today)
+    )
+    total = len(ordered)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(filters.page, pages)
+    chunk = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    trips = await _cached(cache, ("trips", tuple(i for i, _ in chunk)), lambda: _trips_by_id([i for i, _ in chunk]))
+    cards = [TripCard(trips[i], next_on) for i, next_on in chunk if i in trips]
+    return SearchResult(filters, cards, total, page, pages)
+
+
+def _filter_query(filters: TripFilters, today: date):
+    query = Trip.filter(is_published=True)
+    for word in _words(filters.q):
+        query = query.filter(
+            Q(title__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(description__icontains=word)
+            | Q(destination__name__icontains=word)
+            | Q(destination__region__icontains=word)
+        )
+    if filters.destination:
+        query = query.filter(destination__slug=filters.destination)
+    if filters.kind:
+        query = query.filter(kind=filters.kind)
+    if filters.difficulty:
+        query = query.filter(difficulty=filters.difficulty)
+    if filters.min_price is not None:
+        query = query.filter(price_paise__gte=filters.min_price * 100)
+    if filters.max_price is not None:
+        query = query.filter(price_paise__lte=filters.max_price * 100)
+    if filters.date_from or filters.date_to:
+        runs = Departure.filter(starts_on__gte=max(filters.date_from or today, today))
+        if filters.date_to:
+            runs = runs.filter(starts_on__lte=filters.date_to)
+        query = query.filter(id__in=runs.values("trip_id"))
+    return query
+
+
+async def _matching_ids(filters: TripFilters, today: date) -> list[tuple[int, date | None]]:
+    """(trip id, next departure) of every match, in the requested order."""
+    rows = await _filter_query(filters, today).values("id", "title", "price_paise", "days")
+    nexts = await _next_departures([r["id"] for r in rows], today)
+    far = date.max
+    keys = {
+        "next": lambda r: (nexts.get(r["id"]) or far, r["title"]),
+        "price": lambda r: (r["price_paise"], r["title"]),
+        "price_desc": lambda r: (-r["price_paise"], r["title"]),
+        "duration": lambda r: (r["days"], r["title"]),
+    }
+    rows.sort(key=keys[filters.sort])
+    return [(r["id"], nexts.get(r["id"])) for r in rows]
+
+
+async def _next_departures(trip_ids: list[int], today: date) -> dict[int, date]:
+    if not trip_ids:
+        return {}
+    rows = (
+        await Departure.filter(trip_id__in=trip_ids, starts_on__gte=today)
+        .annotate(first=Min("starts_on"))
+        .group_by("trip_id")
+        .values("trip_id", "first")
+    )
+    return {r["trip_id"]: _as_date(r["first"]) for r in rows}
+
+
+def _as_date(value: date | str) -> date:
+    # SQLite hands aggregates back as text.
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+async def _trips_by_id(ids: list[int]) -> dict[int, Trip]:
+    if not ids:
+        return {}
+    return {t.id: t for t in await Trip.filter(id__in=ids).select_related("destination")}
+
+
+# ---------------------------------------------------------------- pages
+
+
+@dataclass
+class TripPage:
+    trip: Trip
+    departures: list[DepartureView]
+
+
+async def trip_page(slug: str, today: date, now: datetime, cache: QueryCache | None = None) -> TripPage:
+    """A published trip and its upcoming departures with seats left; NotFound otherwise."""
+
+    async def load() -> tuple[Trip, list[Departure]] | None:
+        trip = await Trip.get_or_none(slug=slug, is_published=True).select_related("destination")
+        if trip is None:
+            return None
+        departures = await Departure.filter(trip=trip, starts_on__gte=today).order_by("starts_on")
+        for departure in departures:
+            departure.trip = trip
+        return trip, list(departures)
+
+    found = await _cached(cache, ("trip", slug, today), load)
+    if found is None:
+        raise NotFound("We could not find that trip. It may no longer be offered.")
+    trip, departures = found
+    return TripPage(trip, await _departure_views(departures, now))
+
+
+@dataclass
+class DestinationPage:
+    destination: Destination
+    cards: list[TripCard]
+
+
+async def destination_page(slug: str, today: date, cache: QueryCache | None = None) -> DestinationPage:
+    destination = await _cached(cache, ("destination", slug), lambda: Destination.get_or_none(slug=slug))
+    if destination is None:
+        raise NotFound("We could not find that destination.")
+    filters = TripFilters(destination=slug)
+    ordered = await _cached(cache, ("search", today, filters.key()), lambda: _matching_ids(filters, today))
+    trips = await _cached(cache, ("trips", tuple(i for i, _ in ordered)), lambda: _trips_by_id([i for i, _ in ordered]))
+    return DestinationPage(destination, [TripCard(trips[i], n) for i, n in ordered if i in trips])
+
+
+@dataclass
+class HomePage:
+    featured: list[TripCard]
+    upcoming: list[DepartureView]
+    destinations: list[tuple[Destination, int]]
+
+
+async def home_page(today: date, now: datetime, cache: QueryCache | None = None, *, featured: int = 6, upcoming: int = 6) -> HomePage:
+    """Featured trips, the next departures that still have seats, and destinations with trip counts."""
+
+    async def load_featured() -> list[TripCard]:
+        trips = await Trip.filter(is_published=True, featured=True).select_related("destination").order_by("title").limit(featured)
+        nexts = await _next_departures([t.id for t in trips], today)
+        return [TripCard(t, nexts.get(t.id)) for t in trips]
+
+    async def load_upcoming() -> list[Departure]:
+        # More than needed: some of the next runs may be sold out.
+        return list(
+            await Departure.filter(starts_on__gte=today, trip__is_published=True)
+            .select_related("trip", "trip__destination")
+            .order_by("starts_on", "id")
+            .limit(upcoming * 4)
+        )
+
+    async def load_destinations() -> list[tuple[Destination, int]]:
+        counts = dict(
+            await Trip.filter(is_published=True)
+            .annotate(n=Count("id"))
+            .group_by("destination_id")
+            .values_list("destination_id", "n")
+        )
+        return [(d, counts.get(d.id, 0)) for d in await Destination.all().order_by("name") if counts.get(d.id)]
+
+    cards = await _cached(cache, ("home-featured", today), load_featured)
+    departures = await _cached(cache, ("home-upcoming", today), load_upcoming)
+    views = [v for v in await _departure_views(departures, now) if v.bookable][:upcoming]
+    places = await _cached(cache, ("home-destinations",), load_destinations)
+    return HomePage(cards, views, places)
 
 
 async def published_trips() -> list[Trip]:
