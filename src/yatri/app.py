@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp_session import session_middleware
 
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
@@ -12,13 +13,24 @@ from yatri.keys import DatabaseKey, NotifierKey, SettingsKey, StaticKey
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
+from yatri.web.auth import TEMPLATE_DEFAULTS, csrf_protect, load_user, template_context
 from yatri.web.middlewares import error_pages, request_context, security_headers
 from yatri.web.routes import add_routes
+from yatri.web.sessions import DatabaseStorage, session_cleanup
 from yatri.web.static import StaticAssets
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[request_context, security_headers, error_pages])
+    app = web.Application(
+        middlewares=[
+            request_context,
+            security_headers,
+            error_pages,
+            session_middleware(DatabaseStorage(settings)),
+            csrf_protect,
+            load_user,
+        ]
+    )
     app[SettingsKey] = settings
     app[StaticKey] = StaticAssets(PROJECT_ROOT / "static")
     env = aiohttp_jinja2.setup(
@@ -28,10 +40,13 @@ def create_app(settings: Settings) -> web.Application:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        context_processors=[template_context],
     )
     filters.install(env, settings, app[StaticKey])
+    env.globals.update(TEMPLATE_DEFAULTS)  # for pages rendered before the context processor ran
     app[NotifierKey] = Notifier(settings, _email_templates(settings, app[StaticKey]))
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(session_cleanup)
     add_routes(app)
     return app
 

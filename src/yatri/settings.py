@@ -37,6 +37,9 @@ class Settings:
     google_client_secret: str = ""
     oidc_metadata_url: str = GOOGLE_METADATA_URL
     timezone: str = "Asia/Kolkata"
+    # A session ends after this long without a request, and in any case after max days.
+    session_idle_minutes: int = 7 * 24 * 60
+    session_max_days: int = 30
     var_dir: Path = field(default=PROJECT_ROOT / "var")
 
     def __post_init__(self) -> None:
@@ -61,8 +64,13 @@ class Settings:
             "google_client_secret": "GOOGLE_CLIENT_SECRET",
             "oidc_metadata_url": "OIDC_METADATA_URL",
             "timezone": "YATRI_TIMEZONE",
+            "session_idle_minutes": "SESSION_IDLE_MINUTES",
+            "session_max_days": "SESSION_MAX_DAYS",
         }
         values = {attr: env[name].strip() for attr, name in names.items() if env.get(name, "").strip()}
+        for attr, value in values.items():
+            if isinstance(getattr(cls, attr, None), int):
+                values[attr] = _whole_number(names[attr], value)
         return cls(**values)
 
     @property
@@ -103,6 +111,12 @@ class Settings:
             raise SettingsError("SECRET_KEY must be at least 32 characters in production")
         if base_scheme != "https":
             raise SettingsError(f"BASE_URL must use https in production, not {self.base_url!r}")
+
+
+def _whole_number(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a whole number above 0, not {value!r}")
+    return int(value)
 
 
 def _normalise_db_url(url: str) -> str:

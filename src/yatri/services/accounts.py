@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
@@ -64,3 +66,21 @@ async def create_admin(email: str, password: str, name: str | None = None) -> tu
         if previous != Role.ADMIN:
             await record("user", user.id, "role_changed", previous, Role.ADMIN)
     return user, created
+
+
+LOGIN_FAILED = "That email and password do not match an account."
+
+
+async def authenticate(email: str, password: str) -> User:
+    """The active user with this email and password. Unknown email and wrong password
+    get the same message, so the form does not tell who has an account."""
+    user = await User.get_or_none(email=normalise_email(email), is_active=True)
+    # Verify against a dummy hash for unknown emails too, so timing does not tell either.
+    if not verify_password(user.password_hash if user else _dummy_hash(), password) or user is None:
+        raise ValidationError({"__all__": LOGIN_FAILED})
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password")

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from yatri.keys import StaticKey
-from yatri.web import ops, pages
+from yatri.web import accounts, ops, pages
 
 
 def add_routes(app: web.Application) -> None:
@@ -11,3 +11,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
     app.router.add_get("/static/{name:.+}", app[StaticKey].handle, name="static")
+
+    # accounts
+    app.router.add_get("/login", accounts.login_page, name="login")
+    app.router.add_post("/login", accounts.login)
+    app.router.add_post("/logout", accounts.logout, name="logout")

@@ -1,0 +1,129 @@
+"""Server-side sessions for aiohttp-session, kept in the database.
+
+The cookie holds only a random id; the table keys rows by its SHA-256, so a leaked
+database does not leak usable cookies. Any server process can serve any session.
+A session ends after `session_idle_minutes` without a request and, in any case,
+`session_max_days` after it began.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
+from aiohttp_session import AbstractStorage, Session, get_session, new_session
+
+from yatri.keys import DatabaseKey, SettingsKey
+from yatri.models import Session as SessionRow
+from yatri.settings import Settings
+
+log = logging.getLogger("yatri.sessions")
+
+COOKIE_NAME = "yatri_session"
+# Writing last_seen_at on every request would turn each page view into a write.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+CLEANUP_EVERY_SECONDS = 15 * 60
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class DatabaseStorage(AbstractStorage):
+    def __init__(self, settings: Settings) -> None:
+        self.idle = timedelta(minutes=settings.session_idle_minutes)
+        self.lifetime = timedelta(days=settings.session_max_days)
+        super().__init__(
+            cookie_name=COOKIE_NAME,
+            max_age=int(self.lifetime.total_seconds()),
+            httponly=True,
+            samesite="Lax",
+            secure=settings.production,
+        )
+
+    async def load_session(self, request: web.Request) -> Session:
+        key = self.load_cookie(request)
+        if not key:
+            return Session(None, data=None, new=True, max_age=self.max_age)
+        now = _now()
+        row = await SessionRow.get_or_none(key_hash=key_hash(str(key)))
+        if row is None or row.expires_at <= now or row.last_seen_at + self.idle <= now:
+            if row is not None:
+                await row.delete()
+            return Session(None, data=None, new=True, max_age=self.max_age)
+        if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
+            await SessionRow.filter(key_hash=row.key_hash).update(last_seen_at=now)
+        return Session(str(key), data=row.data, new=False, max_age=self.max_age)
+
+    async def save_session(self, request: web.Request, response: web.StreamResponse, session: Session) -> None:
+        if session.empty:
+            if session.identity is not None:
+                await SessionRow.filter(key_hash=key_hash(session.identity)).delete()
+            self.save_cookie(response, "", max_age=session.max_age)
+            return
+        key = session.identity
+        if key is None:
+            key = secrets.token_urlsafe(32)
+            self.save_cookie(response, key, max_age=session.max_age)
+        now = _now()
+        data = self._get_session_data(session)
+        user_id = session.get("user_id")
+        updated = await SessionRow.filter(key_hash=key_hash(key)).update(
+            data=data, user_id=user_id, last_seen_at=now
+        )
+        if not updated:
+            await SessionRow.create(
+                key_hash=key_hash(key), data=data, user_id=user_id, last_seen_at=now, expires_at=now + self.lifetime
+            )
+
+
+async def rotate_session(request: web.Request, **data) -> Session:
+    """Replace the session with a new id (at login, logout and role changes), keeping
+    only `data`. The old id stops working at once."""
+    old = await get_session(request)
+    if old.identity is not None:
+        await SessionRow.filter(key_hash=key_hash(old.identity)).delete()
+    session = await new_session(request)
+    session.update(data)
+    if not data:
+        session.invalidate()  # clears the cookie too
+    return session
+
+
+async def current_session_hash(request: web.Request) -> str | None:
+    session = await get_session(request)
+    return key_hash(session.identity) if session.identity else None
+
+
+async def delete_expired(settings: Settings, now: datetime | None = None) -> int:
+    now = now or _now()
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    return await SessionRow.filter(expires_at__lte=now).delete() + await SessionRow.filter(
+        last_seen_at__lte=now - idle
+    ).delete()
+
+
+async def session_cleanup(app: web.Application):
+    """cleanup_ctx: delete expired session rows every quarter of an hour."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(CLEANUP_EVERY_SECONDS)
+            try:
+                with app[DatabaseKey]:
+                    removed = await delete_expired(app[SettingsKey])
+                log.info("removed %d expired sessions", removed)
+            except Exception:  # keep the loop alive through a database hiccup
+                log.exception("session clean-up failed")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
