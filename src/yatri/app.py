@@ -9,7 +9,9 @@ from aiohttp_session import session_middleware
 
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
-from yatri.keys import DatabaseKey, NotifierKey, SettingsKey, StaticKey
+from yatri.keys import CatalogueCacheKey, DatabaseKey, MediaKey, NotifierKey, SettingsKey, StaticKey
+from yatri.services.catalogue import QueryCache
+from yatri.services.media import LocalMediaStore
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
@@ -45,6 +47,8 @@ def create_app(settings: Settings) -> web.Application:
     filters.install(env, settings, app[StaticKey])
     env.globals.update(TEMPLATE_DEFAULTS)  # for pages rendered before the context processor ran
     app[NotifierKey] = Notifier(settings, _email_templates(settings, app[StaticKey]))
+    app[CatalogueCacheKey] = QueryCache()
+    app[MediaKey] = LocalMediaStore(settings.var_dir / "media")
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(session_cleanup)
     add_routes(app)

@@ -23,6 +23,7 @@ from yatri.models import (
 from yatri.services.accounts import create_admin
 from yatri.services.audit import record
 from yatri.services.booking import new_reference
+from yatri.services.catalogue import bump_version
 from yatri.services.pricing import price_breakdown
 
 ADMIN_EMAIL = "admin@yatri.example"
@@ -70,6 +71,7 @@ async def load_demo_data(today: date | None = None) -> DemoSummary:
                     seats = _demo_seats_taken(index, position, departure.capacity)
                     bookings_added += await _fill(departure, seats, travellers, index + position)
         admin, _ = await create_admin(ADMIN_EMAIL, ADMIN_PASSWORD, name="Yatri Operator")
+        await bump_version()  # every process drops its cached catalogue queries
     return DemoSummary(
         destinations=await Destination.all().count(),
         trips=await Trip.all().count(),

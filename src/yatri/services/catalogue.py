@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count, Min
 
 from yatri.errors import NotFound
@@ -320,7 +320,7 @@ def _filter_query(filters: TripFilters, today: date):
         runs = Departure.filter(starts_on__gte=max(filters.date_from or today, today))
         if filters.date_to:
             runs = runs.filter(starts_on__lte=filters.date_to)
-        query = query.filter(id__in=runs.values("trip_id"))
+        query = query.filter(id__in=Subquery(runs.values("trip_id")))
     return query
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from yatri.services import media
 from yatri.settings import Settings
 from yatri.web.static import StaticAssets
 
@@ -41,3 +42,5 @@ def install(env: jinja2.Environment, settings: Settings, static: StaticAssets) -
     env.filters["local"] = local
     env.globals["static_url"] = static.url
     env.globals["site_name"] = "Yatri"
+    env.filters["srcset"] = media.srcset
+    env.filters["image_src"] = media.src

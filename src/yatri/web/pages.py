@@ -1,11 +1,5 @@
-"""Public pages."""
+"""Public pages. The home page is the catalogue's (featured trips, next departures, destinations)."""
 
-from aiohttp import web
+from yatri.web.catalogue import home
 
-from yatri.services import catalogue
-from yatri.web.render import render
-
-
-async def home(request: web.Request) -> web.Response:
-    trips = await catalogue.published_trips()
-    return render(request, "pages/home.html", {"trips": trips})
+__all__ = ["home"]

@@ -26,5 +26,7 @@ def render(
 
     The page template includes the same fragment, so both paths give the same markup.
     """
-    template = fragment if fragment and is_htmx(request) else page
+    # htmx restores history (back button) by asking for the whole page with this header.
+    restoring = request.headers.get("HX-History-Restore-Request") == "true"
+    template = fragment if fragment and is_htmx(request) and not restoring else page
     return aiohttp_jinja2.render_template(template, request, context, status=status)

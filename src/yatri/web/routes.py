@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from yatri.keys import StaticKey
-from yatri.web import accounts, ops, pages
+from yatri.web import accounts, catalogue, ops, pages
 
 
 def add_routes(app: web.Application) -> None:
@@ -16,3 +16,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/login", accounts.login_page, name="login")
     app.router.add_post("/login", accounts.login)
     app.router.add_post("/logout", accounts.logout, name="logout")
+
+    # catalogue
+    app.router.add_get("/trips", catalogue.trips, name="trips")
+    app.router.add_get("/trips/{slug}", catalogue.trip, name="trip")
+    app.router.add_get("/destinations/{slug}", catalogue.destination, name="destination")
+    app.router.add_get("/media/{name}", catalogue.media_file, name="media")

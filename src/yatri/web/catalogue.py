@@ -1,0 +1,97 @@
+"""Catalogue pages: home, /trips with filters, trip and destination pages, media files.
+
+Pages carry a weak ETag (a hash of the body) and answer 304 to a matching
+If-None-Match. Pages that show seats left are revalidated on every visit; the trip list
+and destination pages may be reused by the browser for a short while.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from yatri.keys import CatalogueCacheKey, MediaKey
+from yatri.services import catalogue
+from yatri.web.render import is_htmx, render
+
+REVALIDATE = "private, no-cache"
+SHORT = "private, max-age=30"
+VARY = "HX-Request, HX-History-Restore-Request, Cookie"
+FILTER_FIELDS = ("q", "destination", "kind", "difficulty", "from", "to", "min_price", "max_price", "sort", "page")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def conditional(request: web.Request, response: web.Response, cache_control: str) -> web.Response:
+    """Add a weak ETag and Cache-Control; a repeat request with the same ETag gets 304."""
+    etag = 'W/"' + hashlib.blake2b(response.body or b"", digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": VARY}
+    match = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
+    if etag in match or etag.removeprefix("W/") in match or "*" in match:
+        return web.Response(status=304, headers=headers)
+    response.headers.update(headers)
+    return response
+
+
+async def home(request: web.Request) -> web.Response:
+    now = _now()
+    data = await catalogue.home_page(now.date(), now, request.app[CatalogueCacheKey])
+    response = render(request, "pages/home.html", {"home": data})
+    return conditional(request, response, REVALIDATE)
+
+
+async def trips(request: web.Request) -> web.Response:
+    """The trip list. With HTMX only the results fragment (and the filter messages) goes out,
+    with an HX-Push-Url that leaves out empty filters, so the address bar stays readable."""
+    cache = request.app[CatalogueCacheKey]
+    now = _now()
+    destinations = await catalogue.destination_choices(cache)
+    filters, errors = catalogue.parse_filters(request.query, [d.slug for d in destinations])
+    result = await catalogue.search_trips(filters, now.date(), cache)
+    clean = filters.query_params(page=result.page) if result.page > 1 else filters.query_params(page="")
+    url = "/trips" + ("?" + urlencode(clean) if clean else "")
+    context = {
+        "result": result,
+        "filters": filters,
+        "errors": errors,
+        "raw": {name: request.query.get(name, "") for name in FILTER_FIELDS},
+        "destinations": destinations,
+        "kinds": [k.value for k in catalogue.TripKind],
+        "difficulties": [d.value for d in catalogue.Difficulty],
+        "sorts": catalogue.SORTS,
+        "page_url": lambda page: "/trips?" + urlencode(filters.query_params(page=page if page > 1 else "")),
+        "oob": is_htmx(request) and not request.headers.get("HX-History-Restore-Request"),
+    }
+    response = render(request, "pages/trips.html", context, fragment="fragments/trip_results.html")
+    if context["oob"]:
+        response.headers["HX-Push-Url"] = url
+    return conditional(request, response, SHORT)
+
+
+async def trip(request: web.Request) -> web.Response:
+    now = _now()
+    page = await catalogue.trip_page(request.match_info["slug"], now.date(), now, request.app[CatalogueCacheKey])
+    response = render(request, "pages/trip.html", {"page": page, "trip": page.trip})
+    return conditional(request, response, REVALIDATE)
+
+
+async def destination(request: web.Request) -> web.Response:
+    now = _now()
+    page = await catalogue.destination_page(request.match_info["slug"], now.date(), request.app[CatalogueCacheKey])
+    response = render(request, "pages/destination.html", {"page": page, "destination": page.destination})
+    return conditional(request, response, SHORT)
+
+
+async def media_file(request: web.Request) -> web.StreamResponse:
+    """A resized image from the local store; names carry a content hash, so they never change."""
+    path = request.app[MediaKey].path_of(request.match_info["name"])
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(
+        path, headers={"Cache-Control": "public, max-age=31536000, immutable", "Content-Type": "image/webp"}
+    )
