@@ -53,8 +53,7 @@ async def trips(request: web.Request) -> web.Response:
     destinations = await catalogue.destination_choices(cache)
     filters, errors = catalogue.parse_filters(request.query, [d.slug for d in destinations])
     result = await catalogue.search_trips(filters, now.date(), cache)
-    clean = filters.query_params(page=result.page) if result.page > 1 else filters.query_params(page="")
-    url = "/trips" + ("?" + urlencode(clean) if clean else "")
+    url = _trips_url(filters.query_params(page=result.page if result.page > 1 else ""))
     context = {
         "result": result,
         "filters": filters,
@@ -64,13 +63,17 @@ async def trips(request: web.Request) -> web.Response:
         "kinds": [k.value for k in catalogue.TripKind],
         "difficulties": [d.value for d in catalogue.Difficulty],
         "sorts": catalogue.SORTS,
-        "page_url": lambda page: "/trips?" + urlencode(filters.query_params(page=page if page > 1 else "")),
+        "page_url": lambda page: _trips_url(filters.query_params(page=page if page > 1 else "")),
         "oob": is_htmx(request) and not request.headers.get("HX-History-Restore-Request"),
     }
     response = render(request, "pages/trips.html", context, fragment="fragments/trip_results.html")
     if context["oob"]:
         response.headers["HX-Push-Url"] = url
     return conditional(request, response, SHORT)
+
+
+def _trips_url(params: dict[str, str]) -> str:
+    return "/trips" + ("?" + urlencode(params) if params else "")
 
 
 async def trip(request: web.Request) -> web.Response:
