@@ -39,5 +39,9 @@ demo-data: migrate
 migrations: setup
 	PYTHONPATH=. $(BIN)/tortoise -c yatri.db.TORTOISE_ORM makemigrations
 
+# Load and page weight of /trips against a bare aiohttp app (see bench/run.py).
+bench: setup
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.api import migrate
 
 from yatri import PROJECT_ROOT
@@ -56,6 +57,21 @@ async def open_database(settings: Settings) -> TortoiseContext:
     with ctx:  # init needs the context active; requests enter it again (see request_context)
         await ctx.init(config=tortoise_config(settings.database_url))
     return ctx
+
+
+@contextmanager
+def database_context(ctx: TortoiseContext):
+    """Make `ctx` the current Tortoise context for the running task.
+
+    `with ctx:` keeps its reset token on the shared context object, so concurrent requests
+    overwrite each other's token and fail on exit ("created in a different Context");
+    here the token stays local to each request.
+    """
+    token = _current_context.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current_context.reset(token)
 
 
 async def apply_migrations(database_url: str, progress=None) -> None:

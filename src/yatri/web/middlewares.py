@@ -11,6 +11,7 @@ from http import HTTPStatus
 import aiohttp_jinja2
 from aiohttp import web
 
+from yatri.db import database_context
 from yatri.errors import ValidationError, YatriError
 from yatri.keys import DatabaseKey, RequestIdKey, SettingsKey
 from yatri.web.render import is_htmx, wants_problem_json
@@ -48,7 +49,7 @@ async def request_context(request: web.Request, handler):
     request[RequestIdKey] = request_id
     response: web.StreamResponse | web.HTTPException | None = None
     try:
-        with request.app[DatabaseKey]:
+        with database_context(request.app[DatabaseKey]):
             response = await handler(request)
     except web.HTTPException as exc:  # redirects and bare HTTP answers pass through here
         response = exc
