@@ -225,4 +225,6 @@ async def test_version_row_is_shared_and_counts_up(client):
     assert await other_process.get(("k",), compute) == 1
     assert await other_process.get(("k",), compute) == 1
     await catalogue.bump_version()
+    assert await other_process.get(("k",), compute) == 1  # until the next request syncs
+    await other_process.sync()
     assert await other_process.get(("k",), compute) == 2

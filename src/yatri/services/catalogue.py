@@ -175,19 +175,28 @@ class QueryCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def get(self, key: tuple, compute: Callable[[], Awaitable[Any]]) -> Any:
+    async def sync(self) -> None:
+        """Read the catalogue version (one small query) and drop everything if it moved.
+
+        Each public function of this module calls it once before using the cache.
+        """
         version = await current_version()
         if version != self.version:
             self._entries.clear()
             self.version = version
+
+    async def get(self, key: tuple, compute: Callable[[], Awaitable[Any]]) -> Any:
+        if self.version is None:
+            await self.sync()
         if key in self._entries:
             self._entries.move_to_end(key)
             self.hits += 1
             return self._entries[key]
         self.misses += 1
+        version = self.version
         value = await compute()
         # A change may have landed while we computed: keep the value only if still current.
-        if await current_version() == version:
+        if await current_version() == version == self.version:
             self._entries[key] = value
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -216,6 +225,11 @@ async def bump_version() -> int:
 
 async def _cached(cache: QueryCache | None, key: tuple, compute: Callable[[], Awaitable[Any]]) -> Any:
     return await compute() if cache is None else await cache.get(key, compute)
+
+
+async def _sync(cache: QueryCache | None) -> None:
+    if cache is not None:
+        await cache.sync()
 
 
 # ---------------------------------------------------------------- seats
@@ -279,11 +293,19 @@ class SearchResult:
 
 
 async def destination_choices(cache: QueryCache | None = None) -> list[Destination]:
+    await _sync(cache)
     return await _cached(cache, ("destinations",), lambda: Destination.all().order_by("name"))
 
 
-async def search_trips(filters: TripFilters, today: date, cache: QueryCache | None = None) -> SearchResult:
-    """Published trips matching `filters`, sorted, one page of them."""
+async def search_trips(
+    filters: TripFilters, today: date, cache: QueryCache | None = None, *, synced: bool = False
+) -> SearchResult:
+    """Published trips matching `filters`, sorted, one page of them.
+
+    Pass `synced=True` when this request already called `cache.sync()`.
+    """
+    if not synced:
+        await _sync(cache)
     ordered: list[tuple[int, date | None]] = await _cached(
         cache, ("search", today, filters.key()), lambda: _matching_ids(filters, today)
     )
@@ -383,6 +405,7 @@ async def trip_page(slug: str, today: date, now: datetime, cache: QueryCache | N
             departure.trip = trip
         return trip, list(departures)
 
+    await _sync(cache)
     found = await _cached(cache, ("trip", slug, today), load)
     if found is None:
         raise NotFound("We could not find that trip. It may no longer be offered.")
@@ -397,6 +420,7 @@ class DestinationPage:
 
 
 async def destination_page(slug: str, today: date, cache: QueryCache | None = None) -> DestinationPage:
+    await _sync(cache)
     destination = await _cached(cache, ("destination", slug), lambda: Destination.get_or_none(slug=slug))
     if destination is None:
         raise NotFound("We could not find that destination.")
@@ -439,6 +463,7 @@ async def home_page(today: date, now: datetime, cache: QueryCache | None = None,
         )
         return [(d, counts.get(d.id, 0)) for d in await Destination.all().order_by("name") if counts.get(d.id)]
 
+    await _sync(cache)
     cards = await _cached(cache, ("home-featured", today), load_featured)
     departures = await _cached(cache, ("home-upcoming", today), load_upcoming)
     views = [v for v in await _departure_views(departures, now) if v.bookable][:upcoming]

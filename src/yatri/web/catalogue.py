@@ -11,7 +11,9 @@ import hashlib
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+import aiohttp_jinja2
 from aiohttp import web
+from markupsafe import Markup
 
 from yatri.keys import CatalogueCacheKey, MediaKey
 from yatri.services import catalogue
@@ -52,7 +54,7 @@ async def trips(request: web.Request) -> web.Response:
     now = _now()
     destinations = await catalogue.destination_choices(cache)
     filters, errors = catalogue.parse_filters(request.query, [d.slug for d in destinations])
-    result = await catalogue.search_trips(filters, now.date(), cache)
+    result = await catalogue.search_trips(filters, now.date(), cache, synced=True)
     url = _trips_url(filters.query_params(page=result.page if result.page > 1 else ""))
     context = {
         "result": result,
@@ -66,10 +68,23 @@ async def trips(request: web.Request) -> web.Response:
         "page_url": lambda page: _trips_url(filters.query_params(page=page if page > 1 else "")),
         "oob": is_htmx(request) and not request.headers.get("HX-History-Restore-Request"),
     }
-    response = render(request, "pages/trips.html", context, fragment="fragments/trip_results.html")
+    # The results markup depends only on the filters, the day and the catalogue version:
+    # it is rendered once and reused until the catalogue changes.
+    key = ("results-html", filters, now.date(), result.page, tuple(sorted(errors.items())), context["oob"])
+    context["results_html"] = Markup(
+        await cache.get(key, lambda: _render_string("fragments/trip_results.html", request, context))
+    )
+    if context["oob"]:
+        response = web.Response(text=context["results_html"], content_type="text/html")
+    else:
+        response = render(request, "pages/trips.html", context)
     if context["oob"]:
         response.headers["HX-Push-Url"] = url
     return conditional(request, response, SHORT)
+
+
+async def _render_string(template: str, request: web.Request, context: dict) -> str:
+    return aiohttp_jinja2.render_string(template, request, context)
 
 
 def _trips_url(params: dict[str, str]) -> str:
