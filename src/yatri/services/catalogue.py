@@ -441,7 +441,8 @@ async def home_page(today: date, now: datetime, cache: QueryCache | None = None,
     """Featured trips, the next departures that still have seats, and destinations with trip counts."""
 
     async def load_featured() -> list[TripCard]:
-        trips = await Trip.filter(is_published=True, featured=True).select_related("destination").order_by("title").limit(featured)
+        # Featured trips first, topped up with others when the operator featured too few.
+        trips = await Trip.filter(is_published=True).select_related("destination").order_by("-featured", "title").limit(featured)
         nexts = await _next_departures([t.id for t in trips], today)
         return [TripCard(t, nexts.get(t.id)) for t in trips]
 
