@@ -87,6 +87,8 @@ def test_invalid_filters_are_reported_one_by_one():
     assert set(errors) == {"from", "max_price", "page"}
     filters, errors = parse_filters({"min_price": "1,500", "page": "2", "q": "  goa  "}, [])
     assert not errors and filters.min_price == 1500 and filters.page == 2 and filters.q == "goa"
+    filters, errors = parse_filters({"q": "goa\x00\tbeach"}, [])
+    assert not errors and filters.q == "goa  beach"
 
 
 async def test_trips_page_shows_messages_next_to_bad_filters(client):
@@ -104,6 +106,9 @@ async def test_trips_page_shows_messages_next_to_bad_filters(client):
     assert 'id="err-q">Search text is too long' in html
     assert 'id="err-page">That page number is not valid' in html
     assert slugs_in(html) == ["hampta-pass-trek"]  # the valid kind and from filters still apply
+    weird = await client.get("/trips", params={"q": "ham\x00pta", "min_price": "١٢", "page": "9" * 30, "from": "2026-02-30"})
+    html = await weird.text()
+    assert weird.status == 200 and 'id="err-min_price">Enter a price' in html and 'id="err-from">Enter a date' in html
 
 
 async def test_htmx_gets_only_the_results_and_a_clean_url(client):

@@ -90,7 +90,8 @@ def parse_filters(params: Mapping[str, str], destination_slugs: Iterable[str]) -
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
 
-    q = params.get("q", "").strip()
+    # Control characters (a NUL breaks PostgreSQL text) never belong in a search.
+    q = "".join(ch if ch.isprintable() else " " for ch in params.get("q", "")).strip()
     if len(q) > MAX_QUERY_LENGTH:
         errors["q"] = f"Search text is too long: use at most {MAX_QUERY_LENGTH} characters."
     else:
