@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
@@ -9,7 +11,7 @@ from aiohttp_session import session_middleware
 
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
-from yatri.keys import DatabaseKey, NotifierKey, SettingsKey, StaticKey
+from yatri.keys import ClockKey, DatabaseKey, NotifierKey, SettingsKey, StaticKey
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
@@ -32,6 +34,7 @@ def create_app(settings: Settings) -> web.Application:
         ]
     )
     app[SettingsKey] = settings
+    app[ClockKey] = lambda: datetime.now(timezone.utc)
     app[StaticKey] = StaticAssets(PROJECT_ROOT / "static")
     env = aiohttp_jinja2.setup(
         app,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiohttp import web
 from tortoise.context import TortoiseContext
 
@@ -13,4 +16,6 @@ SettingsKey = web.AppKey("settings", Settings)
 DatabaseKey = web.AppKey("database", TortoiseContext)
 StaticKey = web.AppKey("static", StaticAssets)
 NotifierKey = web.AppKey("notifier", Notifier)
+# What time it is: tests replace it to move time forward.
+ClockKey = web.AppKey("clock", Callable[[], datetime])
 RequestIdKey = web.RequestKey("request_id", str)

@@ -114,8 +114,18 @@ async def error_pages(request: web.Request, handler):
         extra_headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
         return error_response(request, exc.status, title, detail, headers=extra_headers)
     except YatriError as exc:
-        extra = {"errors": exc.errors} if isinstance(exc, ValidationError) else {}
-        headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else {}
+        extra = {}
+        if isinstance(exc, ValidationError):
+            extra["errors"] = (
+                [{"field": name, "message": message} for name, message in exc.errors.items()]
+                if wants_problem_json(request)
+                else exc.errors
+            )
+        headers = {}
+        if hasattr(exc, "retry_after"):
+            headers["Retry-After"] = str(exc.retry_after)
+        if hasattr(exc, "challenge"):
+            headers["WWW-Authenticate"] = exc.challenge
         return error_response(request, exc.status, exc.title, exc.detail, headers=headers, **extra)
     except Exception:
         request_id = request[RequestIdKey]

@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from yatri.api.routes import add_api_routes
 from yatri.keys import StaticKey
 from yatri.web import accounts, ops, pages
 
@@ -16,3 +17,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/login", accounts.login_page, name="login")
     app.router.add_post("/login", accounts.login)
     app.router.add_post("/logout", accounts.logout, name="logout")
+
+    add_api_routes(app)
