@@ -69,8 +69,11 @@ class Settings:
             "session_idle_minutes": "SESSION_IDLE_MINUTES",
             "session_max_days": "SESSION_MAX_DAYS",
             "cors_origins": "CORS_ORIGINS",
+            "var_dir": "YATRI_VAR_DIR",
         }
         values = {attr: env[name].strip() for attr, name in names.items() if env.get(name, "").strip()}
+        if "var_dir" in values:
+            values["var_dir"] = Path(values["var_dir"])
         if "cors_origins" in values:
             values["cors_origins"] = tuple(o.strip().rstrip("/") for o in values["cors_origins"].split(",") if o.strip())
         for attr, value in values.items():
