@@ -11,12 +11,13 @@ from aiohttp_session import session_middleware
 
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
-from yatri.keys import ClockKey, DatabaseKey, NotifierKey, SettingsKey, StaticKey
+from yatri.keys import ClockKey, DatabaseKey, MetricsKey, NotifierKey, SettingsKey, StaticKey
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
 from yatri.web.auth import TEMPLATE_DEFAULTS, csrf_protect, load_user, template_context
 from yatri.web.middlewares import error_pages, request_context, security_headers
+from yatri.web.metrics import Metrics
 from yatri.web.routes import add_routes
 from yatri.web.sessions import DatabaseStorage, session_cleanup
 from yatri.web.static import StaticAssets
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SettingsKey] = settings
     app[ClockKey] = lambda: datetime.now(timezone.utc)
+    app[MetricsKey] = Metrics()
     app[StaticKey] = StaticAssets(PROJECT_ROOT / "static")
     env = aiohttp_jinja2.setup(
         app,

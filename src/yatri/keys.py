@@ -10,12 +10,14 @@ from tortoise.context import TortoiseContext
 
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
+from yatri.web.metrics import Metrics
 from yatri.web.static import StaticAssets
 
 SettingsKey = web.AppKey("settings", Settings)
 DatabaseKey = web.AppKey("database", TortoiseContext)
 StaticKey = web.AppKey("static", StaticAssets)
 NotifierKey = web.AppKey("notifier", Notifier)
+MetricsKey = web.AppKey("metrics", Metrics)
 # What time it is: tests replace it to move time forward.
 ClockKey = web.AppKey("clock", Callable[[], datetime])
 RequestIdKey = web.RequestKey("request_id", str)

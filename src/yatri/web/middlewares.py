@@ -12,7 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from yatri.errors import ValidationError, YatriError
-from yatri.keys import DatabaseKey, RequestIdKey, SettingsKey
+from yatri.keys import DatabaseKey, MetricsKey, RequestIdKey, SettingsKey
 from yatri.web.render import is_htmx, wants_problem_json
 
 log = logging.getLogger("yatri.web")
@@ -56,7 +56,9 @@ async def request_context(request: web.Request, handler):
     finally:
         if response is not None:
             response.headers["X-Request-ID"] = request_id
-        _log_access(request, response.status if response is not None else 499, started)
+        status = response.status if response is not None else 499
+        _log_access(request, status, started)
+        request.app[MetricsKey].observe(request, status, time.perf_counter() - started)
     return response
 
 
