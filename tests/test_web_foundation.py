@@ -160,3 +160,15 @@ def test_production_logs_are_json_lines():
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "GET / 200" and line["request_id"] == "abc12345" and line["status"] == 200
     assert line["level"] == "INFO" and line["time"].endswith("+00:00")
+
+
+async def test_metrics_count_requests_by_route_pattern(client):
+    await client.get("/healthz")
+    await client.get("/no/such/page")
+    response = await client.get("/metrics")
+    assert response.status == 200 and response.content_type == "text/plain"
+    text = await response.text()
+    assert 'yatri_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "/no/such/page" not in text
+    assert 'yatri_http_request_duration_seconds_count{route="/healthz"} 1.0' in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
@@ -9,7 +11,7 @@ from aiohttp_session import session_middleware
 
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
-from yatri.keys import CatalogueCacheKey, DatabaseKey, MediaKey, NotifierKey, SettingsKey, StaticKey
+from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, MediaKey, MetricsKey, NotifierKey, SettingsKey, StaticKey
 from yatri.services.catalogue import QueryCache
 from yatri.services.media import LocalMediaStore
 from yatri.services.notify import Notifier
@@ -17,6 +19,7 @@ from yatri.settings import Settings
 from yatri.web import filters
 from yatri.web.auth import TEMPLATE_DEFAULTS, csrf_protect, load_user, template_context
 from yatri.web.middlewares import error_pages, request_context, security_headers
+from yatri.web.metrics import Metrics
 from yatri.web.routes import add_routes
 from yatri.web.sessions import DatabaseStorage, session_cleanup
 from yatri.web.static import StaticAssets
@@ -34,6 +37,8 @@ def create_app(settings: Settings) -> web.Application:
         ]
     )
     app[SettingsKey] = settings
+    app[ClockKey] = lambda: datetime.now(timezone.utc)
+    app[MetricsKey] = Metrics()
     app[StaticKey] = StaticAssets(PROJECT_ROOT / "static")
     env = aiohttp_jinja2.setup(
         app,

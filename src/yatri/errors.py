@@ -41,6 +41,27 @@ class LoginRequired(YatriError):
     title = "Please log in"
 
 
+class Unauthorized(LoginRequired):
+    """A missing or bad bearer token on the JSON API; answered with WWW-Authenticate."""
+
+    title = "Authentication required"
+
+    @property
+    def challenge(self) -> str:
+        detail = self.detail.replace('"', "'")
+        return f'Bearer realm="yatri", error="invalid_token", error_description="{detail}"'
+
+
+class UnsupportedMediaType(YatriError):
+    status = 415
+    title = "Unsupported media type"
+
+
+class PreconditionFailed(YatriError):
+    status = 412
+    title = "Precondition failed"
+
+
 class Conflict(YatriError):
     status = 409
     title = "Conflict"

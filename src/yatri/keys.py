@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiohttp import web
 from tortoise.context import TortoiseContext
 
@@ -9,14 +12,17 @@ from yatri.services.notify import Notifier
 from yatri.services.catalogue import QueryCache
 from yatri.services.media import MediaStore
 from yatri.settings import Settings
+from yatri.web.metrics import Metrics
 from yatri.web.static import StaticAssets
 
 SettingsKey = web.AppKey("settings", Settings)
 DatabaseKey = web.AppKey("database", TortoiseContext)
 StaticKey = web.AppKey("static", StaticAssets)
 NotifierKey = web.AppKey("notifier", Notifier)
+MetricsKey = web.AppKey("metrics", Metrics)
+# What time it is: tests replace it to move time forward.
+ClockKey = web.AppKey("clock", Callable[[], datetime])
 # Catalogue area
 CatalogueCacheKey = web.AppKey("catalogue_cache", QueryCache)
 MediaKey = web.AppKey("media", MediaStore)
-
 RequestIdKey = web.RequestKey("request_id", str)

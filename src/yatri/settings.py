@@ -40,6 +40,8 @@ class Settings:
     # A session ends after this long without a request, and in any case after max days.
     session_idle_minutes: int = 7 * 24 * 60
     session_max_days: int = 30
+    # Origins allowed to call the JSON API from a browser, comma-separated in CORS_ORIGINS.
+    cors_origins: tuple[str, ...] = ()
     var_dir: Path = field(default=PROJECT_ROOT / "var")
 
     def __post_init__(self) -> None:
@@ -66,8 +68,14 @@ class Settings:
             "timezone": "YATRI_TIMEZONE",
             "session_idle_minutes": "SESSION_IDLE_MINUTES",
             "session_max_days": "SESSION_MAX_DAYS",
+            "cors_origins": "CORS_ORIGINS",
+            "var_dir": "YATRI_VAR_DIR",
         }
         values = {attr: env[name].strip() for attr, name in names.items() if env.get(name, "").strip()}
+        if "var_dir" in values:
+            values["var_dir"] = Path(values["var_dir"])
+        if "cors_origins" in values:
+            values["cors_origins"] = tuple(o.strip().rstrip("/") for o in values["cors_origins"].split(",") if o.strip())
         for attr, value in values.items():
             if isinstance(getattr(cls, attr, None), int):
                 values[attr] = _whole_number(names[attr], value)
@@ -101,6 +109,10 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"YATRI_TIMEZONE {self.timezone!r} is not a known time zone") from None
+        for origin in self.cors_origins:
+            parts = urlsplit(origin)
+            if origin == "*" or parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise SettingsError(f"CORS_ORIGINS takes full origins like https://app.example.com, not {origin!r}")
         if self.production:
             self._validate_production(base.scheme)
 

@@ -4,7 +4,7 @@ No semicolon in a model docstring: Tortoise 1.1 copies docstrings into the SQLit
 as comments and then splits the statement at the semicolon.
 """
 
-from yatri.models.accounts import AccountToken, LoginAttempt, Role, Session, TokenPurpose, User
+from yatri.models.accounts import AccountToken, LoginAttempt, RefreshToken, Role, Session, TokenPurpose, User
 from yatri.models.audit import AuditLog
 from yatri.models.booking import (
     Booking,
@@ -23,6 +23,7 @@ __all__ = [
     "AccountToken",
     "CatalogueVersion",
     "LoginAttempt",
+    "RefreshToken",
     "TokenPurpose",
     "WebhookEvent",
     "AuditLog",

@@ -78,3 +78,20 @@ class LoginAttempt(Model):
 
     class Meta:
         table = "login_attempts"
+
+
+class RefreshToken(Model):
+    """An opaque JSON API refresh token, stored hashed. Each refresh replaces it with a
+    new one of the same family. Presenting a used one revokes the whole family."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="refresh_tokens", on_delete=fields.CASCADE)
+    family = fields.CharField(max_length=32, db_index=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "refresh_tokens"

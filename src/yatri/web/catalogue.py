@@ -8,14 +8,14 @@ and destination pages may be reused by the browser for a short while.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from yatri.keys import CatalogueCacheKey, MediaKey
+from yatri.keys import CatalogueCacheKey, ClockKey, MediaKey
 from yatri.services import catalogue
 from yatri.web.render import is_htmx, render
 
@@ -25,8 +25,8 @@ VARY = "HX-Request, HX-History-Restore-Request, Cookie"
 FILTER_FIELDS = ("q", "destination", "kind", "difficulty", "from", "to", "min_price", "max_price", "sort", "page")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _now(request: web.Request) -> datetime:
+    return request.app[ClockKey]()
 
 
 def conditional(request: web.Request, response: web.Response, cache_control: str) -> web.Response:
@@ -41,7 +41,7 @@ def conditional(request: web.Request, response: web.Response, cache_control: str
 
 
 async def home(request: web.Request) -> web.Response:
-    now = _now()
+    now = _now(request)
     data = await catalogue.home_page(now.date(), now, request.app[CatalogueCacheKey])
     response = render(request, "pages/home.html", {"home": data})
     return conditional(request, response, REVALIDATE)
@@ -51,7 +51,7 @@ async def trips(request: web.Request) -> web.Response:
     """The trip list. With HTMX only the results fragment (and the filter messages) goes out,
     with an HX-Push-Url that leaves out empty filters, so the address bar stays readable."""
     cache = request.app[CatalogueCacheKey]
-    now = _now()
+    now = _now(request)
     destinations = await catalogue.destination_choices(cache)
     filters, errors = catalogue.parse_filters(request.query, [d.slug for d in destinations])
     result = await catalogue.search_trips(filters, now.date(), cache, synced=True)
@@ -92,14 +92,14 @@ def _trips_url(params: dict[str, str]) -> str:
 
 
 async def trip(request: web.Request) -> web.Response:
-    now = _now()
+    now = _now(request)
     page = await catalogue.trip_page(request.match_info["slug"], now.date(), now, request.app[CatalogueCacheKey])
     response = render(request, "pages/trip.html", {"page": page, "trip": page.trip})
     return conditional(request, response, REVALIDATE)
 
 
 async def destination(request: web.Request) -> web.Response:
-    now = _now()
+    now = _now(request)
     page = await catalogue.destination_page(request.match_info["slug"], now.date(), request.app[CatalogueCacheKey])
     response = render(request, "pages/destination.html", {"page": page, "destination": page.destination})
     return conditional(request, response, SHORT)

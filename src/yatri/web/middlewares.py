@@ -13,7 +13,7 @@ from aiohttp import web
 
 from yatri.db import database_context
 from yatri.errors import ValidationError, YatriError
-from yatri.keys import DatabaseKey, RequestIdKey, SettingsKey
+from yatri.keys import DatabaseKey, MetricsKey, RequestIdKey, SettingsKey
 from yatri.web.render import is_htmx, wants_problem_json
 
 log = logging.getLogger("yatri.web")
@@ -57,7 +57,9 @@ async def request_context(request: web.Request, handler):
     finally:
         if response is not None:
             response.headers["X-Request-ID"] = request_id
-        _log_access(request, response.status if response is not None else 499, started)
+        status = response.status if response is not None else 499
+        _log_access(request, status, started)
+        request.app[MetricsKey].observe(request, status, time.perf_counter() - started)
     return response
 
 
@@ -115,8 +117,18 @@ async def error_pages(request: web.Request, handler):
         extra_headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
         return error_response(request, exc.status, title, detail, headers=extra_headers)
     except YatriError as exc:
-        extra = {"errors": exc.errors} if isinstance(exc, ValidationError) else {}
-        headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else {}
+        extra = {}
+        if isinstance(exc, ValidationError):
+            extra["errors"] = (
+                [{"field": name, "message": message} for name, message in exc.errors.items()]
+                if wants_problem_json(request)
+                else exc.errors
+            )
+        headers = {}
+        if hasattr(exc, "retry_after"):
+            headers["Retry-After"] = str(exc.retry_after)
+        if hasattr(exc, "challenge"):
+            headers["WWW-Authenticate"] = exc.challenge
         return error_response(request, exc.status, exc.title, exc.detail, headers=headers, **extra)
     except Exception:
         request_id = request[RequestIdKey]

@@ -2,7 +2,8 @@
 
 from aiohttp import web
 
-from yatri.keys import StaticKey
+from yatri.api.routes import add_api_routes
+from yatri.keys import MetricsKey, StaticKey
 from yatri.web import accounts, catalogue, ops, pages
 
 
@@ -10,12 +11,15 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
+    app.router.add_get("/metrics", app[MetricsKey].handle)
     app.router.add_get("/static/{name:.+}", app[StaticKey].handle, name="static")
 
     # accounts
     app.router.add_get("/login", accounts.login_page, name="login")
     app.router.add_post("/login", accounts.login)
     app.router.add_post("/logout", accounts.logout, name="logout")
+
+    add_api_routes(app)
 
     # catalogue
     app.router.add_get("/trips", catalogue.trips, name="trips")

@@ -1,0 +1,1 @@
+"""JSON API v1: bearer tokens, problem+json errors, the same services as the HTML pages."""

@@ -1,0 +1,32 @@
+"""Tokens: sign in, refresh, log out."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from yatri.api.common import json_body, no_store, now, strings
+from yatri.errors import Unauthorized, ValidationError
+from yatri.keys import SettingsKey
+from yatri.services import accounts, tokens
+
+
+async def token(request: web.Request) -> web.Response:
+    fields = strings(await json_body(request), "email", "password")
+    try:
+        user = await accounts.authenticate(fields["email"], fields["password"])
+    except ValidationError as exc:
+        raise Unauthorized(exc.errors.get("__all__", exc.detail)) from None
+    pair = await tokens.issue_tokens(user, request.app[SettingsKey], now(request))
+    return no_store(web.json_response(pair.as_json()))
+
+
+async def refresh(request: web.Request) -> web.Response:
+    fields = strings(await json_body(request), "refresh_token")
+    pair = await tokens.refresh_tokens(fields["refresh_token"], request.app[SettingsKey], now(request))
+    return no_store(web.json_response(pair.as_json()))
+
+
+async def logout(request: web.Request) -> web.Response:
+    fields = strings(await json_body(request), "refresh_token")
+    await tokens.revoke(fields["refresh_token"], now(request))
+    return web.Response(status=204)

@@ -1,0 +1,96 @@
+"""What every API handler shares: the bearer user, JSON bodies, JSON answers."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from yatri.errors import PermissionDenied, Unauthorized, UnsupportedMediaType, ValidationError
+from yatri.keys import ClockKey, SettingsKey
+from yatri.models import User
+from yatri.services.tokens import verify_access_token
+
+ApiUserKey = web.RequestKey("api_user", User)
+MAX_BODY = 64 * 1024
+
+
+def now(request: web.Request):
+    return request.app[ClockKey]()
+
+
+def api_user(request: web.Request) -> User:
+    return request[ApiUserKey]
+
+
+async def _bearer_user(request: web.Request) -> User:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send an access token: Authorization: Bearer <token>.")
+    user_id = verify_access_token(token.strip(), request.app[SettingsKey], now(request))
+    user = await User.get_or_none(id=user_id, is_active=True)
+    if user is None:
+        raise Unauthorized("This account is no longer active.")
+    return user
+
+
+def bearer_required(handler):
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        request[ApiUserKey] = await _bearer_user(request)
+        return await handler(request)
+
+    return wrapper
+
+
+def bearer_admin(handler):
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        user = await _bearer_user(request)
+        if not user.is_admin:
+            raise PermissionDenied("This needs an operator's token.")
+        request[ApiUserKey] = user
+        return await handler(request)
+
+    return wrapper
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object: 415 for other media types, 422 for bad JSON."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json.")
+    raw = await request.read()
+    if len(raw) > MAX_BODY:
+        raise ValidationError({"body": "The body is too large."})
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError({"body": "The body is not valid JSON."}) from None
+    if not isinstance(body, dict):
+        raise ValidationError({"body": "The body must be a JSON object."})
+    return body
+
+
+def strings(body: Mapping[str, Any], *required: str, optional: tuple[str, ...] = ()) -> dict[str, str]:
+    """Pick string fields from a body; a missing required field or a non-string is a field error."""
+    values, errors = {}, {}
+    for name in (*required, *optional):
+        value = body.get(name)
+        if value is None:
+            if name in required:
+                errors[name] = "This field is required."
+        elif not isinstance(value, str):
+            errors[name] = "This field must be a string."
+        else:
+            values[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def no_store(response: web.Response) -> web.Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
