@@ -46,6 +46,12 @@ async def test_search_matches_the_reference_on_demo_data(client):
         some += bool(found)
     assert some >= 15  # the queries really find things
 
+    # Page weights with the demo data, uncompressed (the bench measures the gzip bytes).
+    fragment = await client.get("/trips?q=&kind=trek&sort=price", headers={"HX-Request": "true"})
+    assert len(await fragment.read()) <= 8 * 1024
+    page = await client.get("/trips")
+    assert len(await page.read()) <= 20 * 1024
+
 
     for sort in ("next", "price", "price_desc", "duration"):
         await _check_sorted(sort)
