@@ -472,7 +472,3 @@ async def home_page(today: date, now: datetime, cache: QueryCache | None = None,
     places = await _cached(cache, ("home-destinations",), load_destinations)
     return HomePage(cards, views, places)
 
-
-async def published_trips() -> list[Trip]:
-    """Every published trip with its destination, featured first."""
-    return await Trip.filter(is_published=True).select_related("destination").order_by("-featured", "title")

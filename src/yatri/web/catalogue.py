@@ -107,7 +107,8 @@ async def destination(request: web.Request) -> web.Response:
 
 async def media_file(request: web.Request) -> web.StreamResponse:
     """A resized image from the local store; names carry a content hash, so they never change."""
-    path = request.app[MediaKey].path_of(request.match_info["name"])
+    path_of = getattr(request.app[MediaKey], "path_of", None)  # only local stores serve files
+    path = path_of(request.match_info["name"]) if path_of else None
     if path is None:
         raise web.HTTPNotFound()
     return web.FileResponse(
