@@ -52,6 +52,79 @@ COMPONENTS = {
                 "refresh_token": {"type": "string"},
             },
         },
+        "Destination": {
+            "type": "object",
+            "required": ["slug", "name", "region", "description"],
+            "properties": {
+                "slug": {"type": "string"},
+                "name": {"type": "string"},
+                "region": {"type": "string"},
+                "description": {"type": "string"},
+            },
+        },
+        "DestinationList": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Destination"}}},
+        },
+        "DestinationDetail": {
+            "allOf": [{"$ref": "#/components/schemas/Destination"}],
+            "type": "object",
+            "required": ["trips"],
+            "properties": {"trips": {"type": "array", "items": {"$ref": "#/components/schemas/TripSummary"}}},
+        },
+        "TripSummary": {
+            "type": "object",
+            "required": ["slug", "title", "kind", "destination", "days", "difficulty", "price_paise", "summary", "next_departure"],
+            "properties": {
+                "slug": {"type": "string"},
+                "title": {"type": "string"},
+                "kind": {"enum": ["trek", "tour", "event"]},
+                "destination": {"type": "string"},
+                "days": {"type": "integer"},
+                "difficulty": {"enum": ["easy", "moderate", "challenging"]},
+                "price_paise": {"type": "integer", "description": "Price per person in paise"},
+                "summary": {"type": "string"},
+                "next_departure": {"type": ["string", "null"], "format": "date"},
+            },
+        },
+        "TripList": {
+            "type": "object",
+            "required": ["items", "total", "page", "pages"],
+            "properties": {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/TripSummary"}},
+                "total": {"type": "integer"},
+                "page": {"type": "integer"},
+                "pages": {"type": "integer"},
+            },
+        },
+        "Departure": {
+            "type": "object",
+            "required": ["id", "starts_on", "ends_on", "price_paise", "capacity", "seats_left", "state"],
+            "properties": {
+                "id": {"type": "integer"},
+                "starts_on": {"type": "string", "format": "date"},
+                "ends_on": {"type": "string", "format": "date"},
+                "price_paise": {"type": "integer"},
+                "capacity": {"type": "integer"},
+                "seats_left": {"type": "integer"},
+                "state": {"enum": ["available", "filling_fast", "sold_out"]},
+            },
+        },
+        "TripDetail": {
+            "allOf": [{"$ref": "#/components/schemas/TripSummary"}],
+            "type": "object",
+            "required": ["description", "itinerary", "inclusions", "exclusions", "cancellation_policy", "max_per_booking", "departures"],
+            "properties": {
+                "description": {"type": "string"},
+                "itinerary": {"type": "array"},
+                "inclusions": {"type": "array", "items": {"type": "string"}},
+                "exclusions": {"type": "array", "items": {"type": "string"}},
+                "cancellation_policy": {"type": "array"},
+                "max_per_booking": {"type": "integer"},
+                "departures": {"type": "array", "items": {"$ref": "#/components/schemas/Departure"}},
+            },
+        },
         "User": {
             "type": "object",
             "required": ["id", "email", "name", "phone", "role", "email_verified"],
@@ -81,6 +154,28 @@ class Operation:
     auth: bool = False
     errors: tuple[int, ...] = field(default=())
     parameters: tuple[dict, ...] = field(default=())
+
+
+def query(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema or {"type": "string"}}
+
+
+def path(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema or {"type": "string"}}
+
+
+TRIP_FILTERS = (
+    query("q", "Words in the title, destination or description"),
+    query("destination", "A destination slug"),
+    query("kind", "trek, tour or event"),
+    query("from", "Departures on or after this date (YYYY-MM-DD)"),
+    query("to", "Departures on or before this date (YYYY-MM-DD)"),
+    query("min_price", "Lowest price per person in rupees"),
+    query("max_price", "Highest price per person in rupees"),
+    query("difficulty", "easy, moderate or challenging"),
+    query("sort", "next, price, price_desc or duration"),
+    query("page", "Page number, from 1"),
+)
 
 
 def _problem(description: str) -> dict:

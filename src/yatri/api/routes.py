@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp_cors
 from aiohttp import web
 
-from yatri.api import auth, me
-from yatri.api.openapi import Operation, document, handler
+from yatri.api import auth, catalogue, me
+from yatri.api.openapi import TRIP_FILTERS, Operation, document, handler, path
 from yatri.keys import SettingsKey
 
 OPERATIONS = [
@@ -17,6 +17,14 @@ OPERATIONS = [
     Operation("POST", "/api/v1/auth/logout", auth.logout, "Revoke a refresh token and its family", "auth",
               request="RefreshRequest", status=204),
     Operation("GET", "/api/v1/me", me.me, "The signed-in user", "me", response="User", auth=True),
+    Operation("GET", "/api/v1/trips", catalogue.trips, "Published trips, filtered and sorted like /trips", "catalogue",
+              response="TripList", errors=(422,), parameters=TRIP_FILTERS),
+    Operation("GET", "/api/v1/trips/{slug}", catalogue.trip, "A published trip with its upcoming departures", "catalogue",
+              response="TripDetail", errors=(404,), parameters=(path("slug", "The trip's slug"),)),
+    Operation("GET", "/api/v1/destinations", catalogue.destinations, "Every destination", "catalogue",
+              response="DestinationList"),
+    Operation("GET", "/api/v1/destinations/{slug}", catalogue.destination, "A destination and its published trips",
+              "catalogue", response="DestinationDetail", errors=(404,), parameters=(path("slug", "The destination's slug"),)),
 ]  # fmt: skip
 
 
