@@ -20,6 +20,8 @@ class User(Model):
     email_verified = fields.BooleanField(default=False)
     google_sub = fields.CharField(max_length=255, null=True, unique=True)
     is_active = fields.BooleanField(default=True)
+    # Bumped on every profile change: the JSON API's ETag for If-Match.
+    version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

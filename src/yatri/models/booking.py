@@ -49,6 +49,7 @@ class Booking(Model):
     # Sent with the confirm form so a double tap creates one booking.
     idempotency_key = fields.CharField(max_length=64, null=True, unique=True)
     version = fields.IntField(default=1)
+    cancelled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

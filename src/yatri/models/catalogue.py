@@ -24,6 +24,11 @@ class Destination(Model):
     description = fields.TextField(default="")
     # A list of {"url", "alt", "width", "height"} from the media service.
     images = fields.JSONField(default=list)
+    # Optimistic locking for admin edits: a save names the version it started from.
+    version = fields.IntField(default=1)
+    updated_by = fields.ForeignKeyField(
+        "models.User", related_name="destinations_updated", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -55,6 +60,11 @@ class Trip(Model):
     images = fields.JSONField(default=list)
     featured = fields.BooleanField(default=False)
     is_published = fields.BooleanField(default=False, db_index=True)
+    # Optimistic locking for admin edits: a save names the version it started from.
+    version = fields.IntField(default=1)
+    updated_by = fields.ForeignKeyField(
+        "models.User", related_name="trips_updated", null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -71,6 +81,10 @@ class Departure(Model):
     capacity = fields.SmallIntField()
     # Overrides the trip's price for this run when set.
     price_paise = fields.BigIntField(null=True)
+    # The operator stopped selling seats; existing bookings stand.
+    sales_closed = fields.BooleanField(default=False)
+    # The operator cancelled the run: every booking on it is cancelled and refunded in full.
+    cancelled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
