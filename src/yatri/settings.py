@@ -43,6 +43,12 @@ class Settings:
     # Origins allowed to call the JSON API from a browser, comma-separated in CORS_ORIGINS.
     cors_origins: tuple[str, ...] = ()
     var_dir: Path = field(default=PROJECT_ROOT / "var")
+    # Booking: how long unpaid seats are held, and GST on the trip price (whole percent).
+    hold_minutes: int = 15
+    gst_percent: int = 5
+    # Seats stay reserved this long once a UTR is submitted, while the operator verifies it.
+    payment_verify_hours: int = 48
+    razorpay_webhook_secret: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", _normalise_db_url(self.database_url))
@@ -70,6 +76,10 @@ class Settings:
             "session_max_days": "SESSION_MAX_DAYS",
             "cors_origins": "CORS_ORIGINS",
             "var_dir": "YATRI_VAR_DIR",
+            "hold_minutes": "HOLD_MINUTES",
+            "gst_percent": "GST_PERCENT",
+            "payment_verify_hours": "PAYMENT_VERIFY_HOURS",
+            "razorpay_webhook_secret": "RAZORPAY_WEBHOOK_SECRET",
         }
         values = {attr: env[name].strip() for attr, name in names.items() if env.get(name, "").strip()}
         if "var_dir" in values:
