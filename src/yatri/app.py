@@ -13,7 +13,7 @@ from yatri import PROJECT_ROOT
 from yatri.db import open_database
 from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, MediaKey, MetricsKey, NotifierKey, SettingsKey, StaticKey
 from yatri.services.catalogue import QueryCache
-from yatri.services.media import LocalMediaStore
+from yatri.services.media import CloudinaryMediaStore, LocalMediaStore
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
@@ -53,7 +53,9 @@ def create_app(settings: Settings) -> web.Application:
     env.globals.update(TEMPLATE_DEFAULTS)  # for pages rendered before the context processor ran
     app[NotifierKey] = Notifier(settings, _email_templates(settings, app[StaticKey]))
     app[CatalogueCacheKey] = QueryCache()
-    app[MediaKey] = LocalMediaStore(settings.var_dir / "media")
+    app[MediaKey] = (
+        CloudinaryMediaStore(settings.cloudinary_url) if settings.cloudinary_url else LocalMediaStore(settings.var_dir / "media")
+    )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(session_cleanup)
     add_routes(app)

@@ -113,6 +113,9 @@ class Settings:
             raise SettingsError(f"BASE_URL must be an absolute http(s) URL, not {self.base_url!r}")
         if self.smtp_url and urlsplit(self.smtp_url).scheme not in ("smtp", "smtps"):
             raise SettingsError(f"SMTP_URL must start with smtp:// or smtps://, not {self.smtp_url!r}")
+        cloudinary = urlsplit(self.cloudinary_url)
+        if self.cloudinary_url and not (cloudinary.scheme == "cloudinary" and cloudinary.username and cloudinary.password and cloudinary.hostname):
+            raise SettingsError("CLOUDINARY_URL must look like cloudinary://API_KEY:API_SECRET@CLOUD_NAME")
         if self.upi_vpa and not _VPA.match(self.upi_vpa):
             raise SettingsError(f"UPI_VPA must look like name@bank, not {self.upi_vpa!r}")
         try:

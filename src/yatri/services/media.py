@@ -7,8 +7,11 @@ lists of destinations and trips:
      "variants": [{"width": 320, "height": 213, "url": "/media/3f9c…-320.webp"}, …]}
 
 `width`/`height` are those of the largest variant; templates use `srcset(image)` and
-`src(image)` and never build URLs themselves, so a Cloudinary store (admin issue) only has
-to return the same dict shape from `store` and accept the same dict in `delete`.
+`src(image)` and never build URLs themselves. `CloudinaryMediaStore` (chosen when
+CLOUDINARY_URL is set) returns the same shape, with Cloudinary delivery URLs and the
+`public_id` it needs to delete the image.
+
+Uploads are checked by their content, never by the name or type the browser sent.
 """
 
 from __future__ import annotations
@@ -19,20 +22,23 @@ import io
 import re
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+import cloudinary.uploader
+import cloudinary.utils
 from PIL import Image, UnidentifiedImageError
 
 from yatri.errors import ValidationError
 
 WIDTHS = (320, 640, 1024)
-ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 _NAME = re.compile(r"^[0-9a-f]{24}-(\d{3,4})\.webp$")
 
 
 class MediaStore(Protocol):
-    async def store(self, data: bytes, content_type: str, alt: str = "") -> dict: ...
+    async def store(self, data: bytes, alt: str = "") -> dict: ...
 
     async def delete(self, image: dict) -> None: ...
 
@@ -49,19 +55,33 @@ def src(image: dict, width: int = 640) -> str:
     return next((v["url"] for v in variants if v["width"] >= width), variants[-1]["url"])
 
 
-def _check(data: bytes, content_type: str) -> None:
-    if content_type not in ACCEPTED_TYPES:
-        raise ValidationError({"image": "Upload a JPEG, PNG, WebP or GIF image."})
+def check_image(data: bytes) -> tuple[int, int]:
+    """The (width, height) of an upload that is a readable JPEG, PNG or WebP of at most
+    10 MB; anything else raises ValidationError with a message for the operator."""
+    if not data:
+        raise ValidationError({"image": "Choose an image file to upload."})
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationError({"image": f"Images must be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."})
+        size = f"{len(data) / (1024 * 1024):.1f}"
+        raise ValidationError({"image": f"This file is {size} MB: images can be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."})
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind, size = image.format, image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        kind = None
+    if kind is None:
+        raise ValidationError({"image": "This file is not a JPEG, PNG or WebP image. Upload a photo in one of those formats."})
+    if kind not in ACCEPTED_FORMATS:
+        raise ValidationError({"image": f"This file is a {kind} image: upload a JPEG, PNG or WebP photo instead."})
+    if size[0] * size[1] > MAX_PIXELS:
+        raise ValidationError({"image": "That image has too many pixels."})
+    return size
 
 
 def _resize(data: bytes) -> list[tuple[int, int, bytes]]:
     """WebP variants (width, height, bytes), never wider than the original."""
     try:
         with Image.open(io.BytesIO(data)) as original:
-            if original.width * original.height > MAX_PIXELS:
-                raise ValidationError({"image": "That image has too many pixels."})
             original.load()
             image = original.convert("RGBA" if original.mode in ("RGBA", "LA", "P") else "RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
@@ -88,8 +108,8 @@ class LocalMediaStore:
         self.url_prefix = url_prefix
         root.mkdir(parents=True, exist_ok=True)
 
-    async def store(self, data: bytes, content_type: str, alt: str = "") -> dict:
-        _check(data, content_type)
+    async def store(self, data: bytes, alt: str = "") -> dict:
+        check_image(data)
         variants = await asyncio.to_thread(_resize, data)
         image_id = hashlib.sha256(data).hexdigest()[:24]
         listed = []
@@ -119,3 +139,55 @@ class LocalMediaStore:
             tmp = path.with_suffix(".tmp")
             tmp.write_bytes(body)
             tmp.replace(path)
+
+
+class CloudinaryMediaStore:
+    """Uploads originals to Cloudinary with its SDK; Cloudinary resizes on delivery.
+
+    `url` is CLOUDINARY_URL, `cloudinary://API_KEY:API_SECRET@CLOUD_NAME`; query
+    parameters are passed on as SDK options (the tests set `upload_prefix` to reach a
+    local server). Options go with each call, never into the SDK's global config.
+    The SDK is synchronous, so it runs in a thread.
+    """
+
+    def __init__(self, url: str, folder: str = "yatri") -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "cloudinary" or not (parts.username and parts.password and parts.hostname):
+            raise ValueError("CLOUDINARY_URL must look like cloudinary://API_KEY:API_SECRET@CLOUD_NAME")
+        self.options = {
+            "cloud_name": parts.hostname,
+            "api_key": unquote(parts.username),
+            "api_secret": unquote(parts.password),
+            **dict(parse_qsl(parts.query)),
+        }
+        self.folder = folder
+
+    async def store(self, data: bytes, alt: str = "") -> dict:
+        check_image(data)
+        result = await asyncio.to_thread(
+            cloudinary.uploader.upload, data, folder=self.folder, resource_type="image", **self.options
+        )
+        public_id, width, height = result["public_id"], result["width"], result["height"]
+        widths = [w for w in WIDTHS if w < width] + [min(width, WIDTHS[-1])]
+        variants = [
+            {"width": w, "height": max(1, round(height * w / width)), "url": self.url(public_id, w, result.get("version"))}
+            for w in sorted(set(widths))
+        ]
+        largest = variants[-1]
+        return {
+            "id": public_id, "public_id": public_id, "alt": alt,
+            "width": largest["width"], "height": largest["height"], "variants": variants,
+        }  # fmt: skip
+
+    async def delete(self, image: dict) -> None:
+        if image.get("public_id"):
+            await asyncio.to_thread(cloudinary.uploader.destroy, image["public_id"], invalidate=True, **self.options)
+
+    def url(self, public_id: str, width: int, version: int | str | None = None) -> str:
+        """A delivery URL in the browser's best format and an automatic quality, `width` wide."""
+        transformation = {"fetch_format": "auto", "quality": "auto", "width": width, "crop": "limit"}
+        url, _ = cloudinary.utils.cloudinary_url(
+            public_id, cloud_name=self.options["cloud_name"], secure=True, version=version,
+            transformation=[transformation],
+        )  # fmt: skip
+        return url

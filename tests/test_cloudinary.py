@@ -1,0 +1,102 @@
+"""The Cloudinary store: the real `cloudinary` SDK talks to a small local server (reached
+through the SDK's `upload_prefix`) that checks the signed parameters like Cloudinary does."""
+
+import hashlib
+import io
+import re
+
+import pytest
+from aiohttp import web
+from PIL import Image
+
+from yatri.app import create_app
+from yatri.errors import ValidationError
+from yatri.keys import MediaKey
+from yatri.services.media import CloudinaryMediaStore, LocalMediaStore, srcset
+from yatri.settings import Settings, SettingsError
+
+API_KEY, API_SECRET, CLOUD = "874837483274837", "a676b67565c6767a6767d6767f676fe1", "yatri-test"
+
+
+def jpeg(width=1600, height=1000) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def signature(params: dict) -> str:
+    """Cloudinary's rule: sha1 of the sorted `key=value` pairs joined by & plus the API secret,
+    leaving out file, api_key, resource_type and cloud_name."""
+    signed = {k: v for k, v in params.items() if k not in ("file", "api_key", "signature", "resource_type", "cloud_name")}
+    to_sign = "&".join(f"{k}={v}" for k, v in sorted(signed.items()))
+    return hashlib.sha1((to_sign + API_SECRET).encode()).hexdigest()
+
+
+class FakeCloudinary:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict]] = []
+        self.app = web.Application(client_max_size=20 * 1024 * 1024)
+        self.app.router.add_post("/v1_1/{cloud}/image/{action}", self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        params = {k: v for k, v in form.items() if k != "file"}
+        self.calls.append((request.match_info["cloud"], request.match_info["action"], params))
+        if params.get("api_key") != API_KEY or params.get("signature") != signature(params):
+            return web.json_response({"error": {"message": "Invalid Signature"}}, status=401)
+        if request.match_info["action"] == "destroy":
+            return web.json_response({"result": "ok"})
+        with Image.open(io.BytesIO(form["file"].file.read())) as image:
+            width, height = image.size
+        public_id = f"{params['folder']}/abc123"
+        return web.json_response({"public_id": public_id, "version": 1700000000, "width": width, "height": height,
+                                  "format": "jpg", "secure_url": f"https://res.cloudinary.com/{CLOUD}/image/upload/{public_id}.jpg"})  # fmt: skip
+
+
+@pytest.fixture
+async def fake(aiohttp_server):
+    cloud = FakeCloudinary()
+    server = await aiohttp_server(cloud.app)
+    cloud.url = f"cloudinary://{API_KEY}:{API_SECRET}@{CLOUD}?upload_prefix=http://127.0.0.1:{server.port}"
+    return cloud
+
+
+async def test_upload_is_signed_and_gives_auto_format_urls_for_srcset(fake):
+    store = CloudinaryMediaStore(fake.url)
+    image = await store.store(jpeg(), alt="Prayer flags")
+    cloud, action, params = fake.calls[0]
+    assert (cloud, action) == (CLOUD, "upload")
+    assert params["api_key"] == API_KEY and params["folder"] == "yatri" and params["timestamp"].isdigit()
+    assert re.fullmatch(r"[0-9a-f]{40}", params["signature"]) and params["signature"] == signature(params)
+    assert image["public_id"] == image["id"] == "yatri/abc123"
+    assert (image["width"], image["height"], image["alt"]) == (1024, 640, "Prayer flags")
+    assert [v["width"] for v in image["variants"]] == [320, 640, 1024]
+    assert image["variants"][0]["url"] == (
+        f"https://res.cloudinary.com/{CLOUD}/image/upload/c_limit,f_auto,q_auto,w_320/v1700000000/yatri/abc123"
+    )
+    assert srcset(image).endswith("/v1700000000/yatri/abc123 1024w")
+
+    await store.delete(image)
+    _, action, params = fake.calls[1]
+    assert action == "destroy" and params["public_id"] == "yatri/abc123" and params["signature"] == signature(params)
+
+
+async def test_bad_files_never_reach_cloudinary_and_a_wrong_secret_fails(fake):
+    store = CloudinaryMediaStore(fake.url)
+    gif = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(gif, "GIF")
+    with pytest.raises(ValidationError):
+        await store.store(gif.getvalue())
+    assert fake.calls == []
+    wrong = CloudinaryMediaStore(fake.url.replace(API_SECRET, "not-the-secret"))
+    with pytest.raises(Exception, match="Invalid Signature"):
+        await wrong.store(jpeg(400, 300))
+
+
+def test_cloudinary_url_chooses_the_store(tmp_path):
+    plain = Settings(var_dir=tmp_path)
+    assert isinstance(create_app(plain)[MediaKey], LocalMediaStore)
+    cloud = Settings(var_dir=tmp_path, cloudinary_url=f"cloudinary://{API_KEY}:{API_SECRET}@{CLOUD}")
+    assert isinstance(create_app(cloud)[MediaKey], CloudinaryMediaStore)
+    with pytest.raises(SettingsError, match="CLOUDINARY_URL"):
+        Settings(cloudinary_url="https://example.com/not-cloudinary")
