@@ -5,6 +5,7 @@ from aiohttp import web
 from yatri.api.routes import add_api_routes
 from yatri.keys import MetricsKey, StaticKey
 from yatri.web import accounts, catalogue, ops, pages
+from yatri.web.admin import add_admin_routes
 
 
 def add_routes(app: web.Application) -> None:
@@ -26,3 +27,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/trips/{slug}", catalogue.trip, name="trip")
     app.router.add_get("/destinations/{slug}", catalogue.destination, name="destination")
     app.router.add_get("/media/{name}", catalogue.media_file, name="media")
+
+    add_admin_routes(app)

@@ -1,0 +1,27 @@
+"""What the admin handlers share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from yatri.keys import ClockKey, SettingsKey
+from yatri.models import User
+from yatri.web.auth import current_user
+
+
+def now(request: web.Request) -> datetime:
+    return request.app[ClockKey]()
+
+
+def zone(request: web.Request) -> ZoneInfo:
+    return ZoneInfo(request.app[SettingsKey].timezone)
+
+
+def admin(request: web.Request) -> User:
+    """The signed-in admin (the route wrapper has already checked)."""
+    user = current_user(request)
+    assert user is not None
+    return user
