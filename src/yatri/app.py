@@ -13,7 +13,7 @@ from yatri import PROJECT_ROOT
 from yatri.db import open_database
 from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, MediaKey, MetricsKey, NotifierKey, SettingsKey, StaticKey
 from yatri.services.catalogue import QueryCache
-from yatri.services.media import CloudinaryMediaStore, LocalMediaStore
+from yatri.services.media import MAX_UPLOAD_BYTES, CloudinaryMediaStore, LocalMediaStore
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
@@ -27,6 +27,7 @@ from yatri.web.static import StaticAssets
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
+        client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024,  # photo uploads: the media service gives the clear message
         middlewares=[
             request_context,
             security_headers,

@@ -474,6 +474,8 @@ def _index(days: list[dict], day: int) -> int:
 async def change_itinerary(trip_id: int, op: str, seen: Seen | None, actor: User, *, day: int = 0,
                            title: str = "", details: str = "") -> Trip:  # fmt: skip
     """`op` is add, edit, up, down or remove; days are numbered 1..n again afterwards."""
+    if op not in ("add", "edit", "up", "down", "remove"):
+        raise NotFound("Unknown itinerary action.")
     if op in ("add", "edit"):
         entry = _day(title, details)
     async with _locked(TRIPS, trip_id) as trip:
@@ -489,10 +491,8 @@ async def change_itinerary(trip_id: int, op: str, seen: Seen | None, actor: User
             j = i - 1 if op == "up" else i + 1
             if 0 <= j < len(days):
                 days[i], days[j] = days[j], days[i]
-        elif op == "remove":
-            days.pop(_index(days, day))
         else:
-            raise NotFound("Unknown itinerary action.")
+            days.pop(_index(days, day))
         after = _numbered(days)
         if after != before:
             await _save(TRIPS, trip, "itinerary", before, after, actor, f"itinerary_{op}")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from yatri.web.admin import dashboard
+from yatri.web.admin import catalogue, dashboard
 from yatri.web.auth import require_admin
 
 
 def add_admin_routes(app: web.Application) -> None:
     routes = [
         ("GET", "/admin", dashboard.dashboard, "admin"),
+        *catalogue.routes(),
     ]
     for method, path, handler, name in routes:
         app.router.add_route(method, path, require_admin(handler), name=name)
