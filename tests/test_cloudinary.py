@@ -6,12 +6,15 @@ import io
 import re
 
 import pytest
-from aiohttp import web
+from aiohttp import FormData, web
 from PIL import Image
 
+from tests.catalogue_data import make_catalogue
+from tests.helpers import csrf_in, login, make_user
 from yatri.app import create_app
 from yatri.errors import ValidationError
-from yatri.keys import MediaKey
+from yatri.keys import DatabaseKey, MediaKey
+from yatri.models import Role, Trip
 from yatri.services.media import CloudinaryMediaStore, LocalMediaStore, srcset
 from yatri.settings import Settings, SettingsError
 
@@ -100,3 +103,25 @@ def test_cloudinary_url_chooses_the_store(tmp_path):
     assert isinstance(create_app(cloud)[MediaKey], CloudinaryMediaStore)
     with pytest.raises(SettingsError, match="CLOUDINARY_URL"):
         Settings(cloudinary_url="https://example.com/not-cloudinary")
+
+
+async def test_admin_photo_goes_to_cloudinary_and_pages_use_its_urls(fake, database_url, tmp_path, aiohttp_client):
+    app = create_app(Settings(database_url=database_url, var_dir=tmp_path / "var", cloudinary_url=fake.url))
+    client = await aiohttp_client(app)
+    with app[DatabaseKey]:
+        trip = (await make_catalogue())["hampta-pass-trek"]
+        await login(client, await make_user("ops@example.com", role=Role.ADMIN))
+        token = csrf_in(await (await client.get(f"/admin/trips/{trip.id}")).text())
+        form = FormData({"csrf_token": token, "alt": "Rani Nallah"})
+        form.add_field("image", jpeg(), filename="camp.jpg", content_type="image/jpeg")
+        response = await client.post(f"/admin/trips/{trip.id}/images", data=form, headers={"HX-Request": "true"})
+        assert response.status == 200
+        assert (await Trip.get(id=trip.id)).images[0]["public_id"] == "yatri/abc123"
+        public = await (await client.get("/trips/hampta-pass-trek")).text()
+        assert f'src="https://res.cloudinary.com/{CLOUD}/image/upload/c_limit,f_auto,q_auto,w_640/v1700000000/yatri/abc123"' in public
+        assert "w_1024/v1700000000/yatri/abc123 1024w" in public
+
+        data = {"csrf_token": token, "image": "yatri/abc123", "op": "delete"}
+        assert (await client.post(f"/admin/trips/{trip.id}/images/arrange", data=data, allow_redirects=False)).status == 303
+        assert [c[1] for c in fake.calls] == ["upload", "destroy"]
+        assert (await Trip.get(id=trip.id)).images == []

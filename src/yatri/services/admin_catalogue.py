@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -229,7 +229,7 @@ class Entity:
     fields: dict[str, Field]
     required: tuple[str, ...]
     noun: str
-    related: tuple[str, ...] = field(default=())
+    related: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         try:

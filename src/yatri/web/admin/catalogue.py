@@ -148,7 +148,8 @@ def edit_page(entity: Entity):
 
 async def _edit_page(request: web.Request, entity: Entity, record: Any, **extra: Any) -> web.Response:
     fields = [await field_view(entity, record, name) for name in entity.fields]
-    context = _context(entity, heading=_heading(entity, record), fields=fields, **_sections(entity, record, **extra))
+    trips = await record.trips.all().order_by("title") if entity is DESTINATIONS else []
+    context = _context(entity, heading=_heading(entity, record), fields=fields, trips=trips, **_sections(entity, record, **extra))
     return render(request, "admin/catalogue_edit.html", context)
 
 
