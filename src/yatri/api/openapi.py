@@ -127,7 +127,7 @@ COMPONENTS = {
         },
         "User": {
             "type": "object",
-            "required": ["id", "email", "name", "phone", "role", "email_verified"],
+            "required": ["id", "email", "name", "phone", "role", "email_verified", "version"],
             "properties": {
                 "id": {"type": "integer"},
                 "email": {"type": "string"},
@@ -135,7 +135,14 @@ COMPONENTS = {
                 "phone": {"type": ["string", "null"]},
                 "role": {"enum": ["traveller", "admin"]},
                 "email_verified": {"type": "boolean"},
+                "version": {"type": "integer", "description": "Goes up on every change; the ETag is \"v<version>\""},
             },
+        },
+        "ProfileChange": {
+            "type": "object",
+            "description": "The fields to change; an empty or null phone clears it.",
+            "properties": {"name": {"type": "string"}, "phone": {"type": ["string", "null"]}},
+            "additionalProperties": False,
         },
     },
 }
@@ -152,6 +159,7 @@ class Operation:
     response: str | None = None  # the 2xx body's schema name; None for 204
     status: int = 200
     auth: bool = False
+    etag: bool = False  # the 2xx answer carries an ETag header
     errors: tuple[int, ...] = field(default=())
     parameters: tuple[dict, ...] = field(default=())
 
@@ -178,6 +186,13 @@ TRIP_FILTERS = (
 )
 
 
+def header(name: str, description: str) -> dict:
+    return {"name": name, "in": "header", "required": True, "description": description, "schema": {"type": "string"}}
+
+
+IF_MATCH = header("If-Match", 'The ETag you read, like "v3" (or * to overwrite whatever is there)')
+
+
 def _problem(description: str) -> dict:
     return {"description": description, "content": {"application/problem+json": {"schema": PROBLEM}}}
 
@@ -186,6 +201,8 @@ def _operation(op: Operation) -> dict:
     success = {"description": op.summary}
     if op.response:
         success["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}
+    if op.etag:
+        success["headers"] = {"ETag": {"description": "The version, for If-Match", "schema": {"type": "string"}}}
     responses = {str(op.status): success}
     errors = set(op.errors)
     if op.request:

@@ -6,7 +6,7 @@ import aiohttp_cors
 from aiohttp import web
 
 from yatri.api import auth, catalogue, me
-from yatri.api.openapi import TRIP_FILTERS, Operation, document, handler, path
+from yatri.api.openapi import IF_MATCH, TRIP_FILTERS, Operation, document, handler, path
 from yatri.keys import SettingsKey
 
 OPERATIONS = [
@@ -16,7 +16,9 @@ OPERATIONS = [
               request="RefreshRequest", response="TokenPair", errors=(401,)),
     Operation("POST", "/api/v1/auth/logout", auth.logout, "Revoke a refresh token and its family", "auth",
               request="RefreshRequest", status=204),
-    Operation("GET", "/api/v1/me", me.me, "The signed-in user", "me", response="User", auth=True),
+    Operation("GET", "/api/v1/me", me.me, "The signed-in user", "me", response="User", auth=True, etag=True),
+    Operation("PATCH", "/api/v1/me", me.update_me, "Change your name or phone", "me", request="ProfileChange",
+              response="User", auth=True, etag=True, errors=(412, 428), parameters=(IF_MATCH,)),
     Operation("GET", "/api/v1/trips", catalogue.trips, "Published trips, filtered and sorted like /trips", "catalogue",
               response="TripList", errors=(422,), parameters=TRIP_FILTERS),
     Operation("GET", "/api/v1/trips/{slug}", catalogue.trip, "A published trip with its upcoming departures", "catalogue",
@@ -35,7 +37,7 @@ def add_api_routes(app: web.Application) -> None:
         defaults={
             origin: aiohttp_cors.ResourceOptions(
                 allow_credentials=False,  # bearer tokens, never cookies
-                allow_headers=("Authorization", "Content-Type", "If-Match"),
+                allow_headers=("Authorization", "Content-Type", "If-Match", "Idempotency-Key"),
                 expose_headers=("ETag", "Location", "Retry-After", "WWW-Authenticate"),
                 max_age=3600,
             )
