@@ -25,3 +25,8 @@ def admin(request: web.Request) -> User:
     user = current_user(request)
     assert user is not None
     return user
+
+
+def filled(**params: str) -> dict[str, str]:
+    """The query parameters that have a value: page links keep the filters, not the blanks."""
+    return {key: value for key, value in params.items() if value}
