@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from aiohttp import web
 from aiohttp_session import AbstractStorage, Session, get_session, new_session
 
+from yatri.db import database_context
 from yatri.keys import DatabaseKey, SettingsKey
 from yatri.models import Session as SessionRow
 from yatri.settings import Settings
@@ -118,7 +119,7 @@ async def session_cleanup(app: web.Application):
         while True:
             await asyncio.sleep(CLEANUP_EVERY_SECONDS)
             try:
-                with app[DatabaseKey]:
+                with database_context(app[DatabaseKey]):
                     removed = await delete_expired(app[SettingsKey])
                 log.info("removed %d expired sessions", removed)
             except Exception:  # keep the loop alive through a database hiccup
