@@ -19,6 +19,17 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/login", accounts.login_page, name="login")
     app.router.add_post("/login", accounts.login)
     app.router.add_post("/logout", accounts.logout, name="logout")
+    app.router.add_get("/signup", accounts.signup_page, name="signup")
+    app.router.add_post("/signup", accounts.signup)
+    app.router.add_get("/verify-email", accounts.verify_email, name="verify_email")
+    app.router.add_get("/password-reset", accounts.reset_request_page, name="password_reset")
+    app.router.add_post("/password-reset", accounts.reset_request)
+    app.router.add_get("/password-reset/{token}", accounts.reset_page, name="password_reset_token")
+    app.router.add_post("/password-reset/{token}", accounts.reset)
+    app.router.add_get("/account", accounts.account_page, name="account")
+    app.router.add_post("/account", accounts.update_profile)
+    app.router.add_post("/account/password", accounts.change_password)
+    app.router.add_post("/account/verify-email", accounts.resend_verification)
 
     add_api_routes(app)
 
