@@ -66,7 +66,7 @@ async def test_patch_me_reports_each_bad_field(client):
     assert (await response.json())["errors"] == [{"field": "email", "message": "This field cannot be changed here."}]
     fields = await client.patch("/api/v1/me", json={"name": " \x00 ", "phone": "12ab"}, headers={**auth, "If-Match": '"v1"'})
     errors = {e["field"]: e["message"] for e in (await fields.json())["errors"]}
-    assert errors == {"name": "Enter your name.", "phone": "Enter a phone number of 10 to 15 digits, like +91 98765 43210."}
+    assert errors == {"name": "Enter your name.", "phone": "Enter a phone number of 10 to 15 digits, for example +91 98765 43210."}
 
 
 async def test_saving_the_same_values_keeps_the_version(client):

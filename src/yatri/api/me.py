@@ -33,16 +33,17 @@ async def me(request: web.Request) -> web.Response:
 async def update_me(request: web.Request) -> web.Response:
     user = api_user(request)
     expected = if_match_version(request, user.version)
-    changes = _profile_changes(await json_body(request))
-    user = await accounts.update_profile(user.id, changes, expected_version=expected)
+    name, phone = _profile(await json_body(request), user)
+    user = await accounts.update_profile(user, name, phone, expected_version=expected)
     return with_etag(web.json_response(user_json(user)), user.version)
 
 
-def _profile_changes(body: dict) -> dict[str, str | None]:
+def _profile(body: dict, user) -> tuple[str, str]:
+    """The name and phone after this patch: fields left out keep their value."""
     errors = {name: "This field cannot be changed here." for name in body if name not in EDITABLE}
     for name in EDITABLE:
         if name in body and not (body[name] is None or isinstance(body[name], str)):
             errors[name] = "This field must be a string or null."
     if errors:
         raise ValidationError(errors)
-    return {name: body[name] for name in EDITABLE if name in body}
+    return body.get("name", user.name) or "", body.get("phone", user.phone) or ""
