@@ -13,7 +13,8 @@ from yatri.services import accounts, tokens
 async def token(request: web.Request) -> web.Response:
     fields = strings(await json_body(request), "email", "password")
     try:
-        user = await accounts.authenticate(fields["email"], fields["password"])
+        # The same throttle as the login form: per account and per client address.
+        user = await accounts.attempt_login(fields["email"], fields["password"], ip=request.remote or "", now=now(request))
     except ValidationError as exc:
         raise Unauthorized(exc.errors.get("__all__", exc.detail)) from None
     pair = await tokens.issue_tokens(user, request.app[SettingsKey], now(request))

@@ -6,7 +6,9 @@ import functools
 import json
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -130,3 +132,16 @@ def if_match_version(request: web.Request, current: int) -> int | None:
     if not versions:
         raise PreconditionFailed("If-Match names no version of this resource: read it again and send its ETag.")
     return current if current in versions else versions[0]
+
+
+def today(request: web.Request) -> date:
+    """Today in the operator's zone: what the booking rules count days from."""
+    return now(request).astimezone(ZoneInfo(request.app[SettingsKey].timezone)).date()
+
+
+def integer(body: Mapping[str, Any], name: str, low: int = 1, high: int = 2**31 - 1) -> int:
+    """A required whole-number field within [low, high] (JSON true/false are not numbers here)."""
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError({name: f"This field must be a whole number from {low} to {high}."})
+    return value
