@@ -4,7 +4,7 @@ from aiohttp import web
 
 from yatri.api.routes import add_api_routes
 from yatri.keys import MetricsKey, StaticKey
-from yatri.web import accounts, catalogue, google, ops, pages
+from yatri.web import accounts, bookings, catalogue, google, ops, pages
 from yatri.web.admin import add_admin_routes
 
 
@@ -40,5 +40,16 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/trips/{slug}", catalogue.trip, name="trip")
     app.router.add_get("/destinations/{slug}", catalogue.destination, name="destination")
     app.router.add_get("/media/{name}", catalogue.media_file, name="media")
+
+    # bookings
+    app.router.add_get("/departures/{id}/book", bookings.book_page, name="book")
+    app.router.add_post("/departures/{id}/book/review", bookings.review)
+    app.router.add_post("/departures/{id}/book", bookings.confirm)
+    app.router.add_get("/bookings", bookings.my_bookings, name="bookings")
+    app.router.add_get("/bookings/{ref}", bookings.booking_page, name="booking")
+    app.router.add_get("/bookings/{ref}/travellers", bookings.travellers_page)
+    app.router.add_post("/bookings/{ref}/travellers", bookings.save_travellers)
+    app.router.add_get("/bookings/{ref}/cancel", bookings.cancel_page)
+    app.router.add_post("/bookings/{ref}/cancel", bookings.cancel)
 
     add_admin_routes(app)

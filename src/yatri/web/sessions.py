@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from aiohttp_session import AbstractStorage, Session, get_session, new_session
 
+from yatri.db import database_context
 from yatri.keys import ClockKey, DatabaseKey, SettingsKey
 from yatri.models import Session as SessionRow
 from yatri.services.accounts import delete_old_login_attempts
@@ -116,7 +117,7 @@ async def session_cleanup(app: web.Application):
             await asyncio.sleep(CLEANUP_EVERY_SECONDS)
             try:
                 now = app[ClockKey]()
-                with app[DatabaseKey]:
+                with database_context(app[DatabaseKey]):
                     removed = await delete_expired(app[SettingsKey], now)
                     attempts = await delete_old_login_attempts(now)
                 log.info("removed %d expired sessions and %d old login attempts", removed, attempts)
