@@ -62,11 +62,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(session_cleanup)
-<<<<<<< HEAD
-    app.cleanup_ctx.append(_oidc)
-=======
     app.cleanup_ctx.append(expire_holds)
->>>>>>> main
+    app.cleanup_ctx.append(_oidc)
     add_routes(app)
     return app
 
