@@ -41,6 +41,7 @@ from yatri.services import audit
 from yatri.services.booking import HOLDING_STATUSES, locked_departure, seats_taken
 from yatri.services.booking_interim import locked_booking, send_booking_mail, set_status
 from yatri.services.notify import Notifier
+from yatri.services.pricing import price_breakdown
 
 log = logging.getLogger("yatri.payments")
 
@@ -133,15 +134,17 @@ class Receipt:
     booking: Booking
     travellers: list
     payments: list[Payment]
+    gst_percent: int | None  # None when the booking's GST was charged at another rate
 
 
-async def receipt(reference: str, user: User) -> Receipt:
+async def receipt(reference: str, user: User, gst_percent: int) -> Receipt:
     booking = await booking_for(reference, user, admin_too=True)
     if booking.status != BookingStatus.CONFIRMED:
         raise Conflict("A receipt is available once the booking is confirmed.")
     travellers = await booking.travellers.all()
     payments = await Payment.filter(booking_id=booking.id, status=PaymentStatus.VERIFIED).order_by("verified_at")
-    return Receipt(booking, list(travellers), list(payments))
+    charged = price_breakdown(booking.unit_price_paise, booking.seats, gst_percent).gst_paise == booking.gst_paise
+    return Receipt(booking, list(travellers), list(payments), gst_percent if charged else None)
 
 
 # --- locks and seats ---------------------------------------------------------------
@@ -359,6 +362,7 @@ async def mark_refund_paid(refund_id: int, reference: str, *, actor: User | None
         raise NotFound("This refund does not exist.")
     async with locked_booking(refund.booking.reference) as booking:
         refund = await Refund.get(id=refund_id)
+        refund.booking = booking
         if refund.status != RefundStatus.PENDING:
             raise Conflict(f"This refund was already paid (reference {refund.reference}); nothing was changed.")
         await _refund_paid(refund, booking, reference, actor, now)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from yatri.web.admin import catalogue, dashboard
+from yatri.web.admin import catalogue, dashboard, payments
 from yatri.web.auth import require_admin
 
 
@@ -18,6 +18,7 @@ def add_admin_routes(app: web.Application) -> None:
     routes = [
         ("GET", "/admin", dashboard.dashboard, "admin"),
         *catalogue.routes(),
+        *payments.routes(),
     ]
     for method, path, handler, name in routes:
         app.router.add_route(method, path, require_admin(handler), name=name)
