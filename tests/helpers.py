@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from yatri.models import Role, User
 from yatri.services.accounts import hash_password
@@ -43,3 +44,16 @@ async def login(client, user: User, password: str = PASSWORD) -> str:
     )
     assert response.status == 303, await response.text()
     return await csrf_from(client, "/")
+
+
+class Clock:
+    """A clock for `app[ClockKey]` that the test moves."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def move(self, **delta: float) -> None:
+        self.now += timedelta(**delta)

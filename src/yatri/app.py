@@ -18,6 +18,7 @@ from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
 from yatri.web.auth import TEMPLATE_DEFAULTS, csrf_protect, load_user, template_context
+from yatri.web.bookings import expire_holds
 from yatri.web.middlewares import error_pages, request_context, security_headers
 from yatri.web.metrics import Metrics
 from yatri.web.routes import add_routes
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(session_cleanup)
+    app.cleanup_ctx.append(expire_holds)
     add_routes(app)
     return app
 

@@ -1,14 +1,10 @@
-// The hold countdown on the pay page: the page prints the expiry time; this adds the
-// minutes and seconds left beside it, ticking once a second. Without JavaScript the
-// time alone is shown.
-for (const time of document.querySelectorAll("time[data-countdown]")) {
-  const until = Date.parse(time.getAttribute("datetime"));
-  const out = time.nextElementSibling;
+// Hold countdowns: an element with data-countdown="<ISO time>" shows the minutes and
+// seconds left. Without JavaScript the page shows the time the hold ends instead.
+for (const el of document.querySelectorAll("[data-countdown]")) {
+  const end = Date.parse(el.dataset.countdown);
   const tick = () => {
-    const left = Math.max(0, Math.round((until - Date.now()) / 1000));
-    const minutes = Math.floor(left / 60);
-    const seconds = String(left % 60).padStart(2, "0");
-    out.textContent = left > 0 ? ` (${minutes}:${seconds} left)` : " (the hold has lapsed: reload the page)";
+    const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+    el.textContent = left > 0 ? `(${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")} left)` : "(time is up)";
     if (left > 0) setTimeout(tick, 1000);
   };
   tick();

@@ -1,17 +1,37 @@
-"""Accounts: users, passwords and roles."""
+"""Accounts: users, passwords, roles, email tokens, sign-up and login throttling.
+
+Every function takes plain values (and `now` where time matters) and knows nothing of
+requests, so the HTML pages and the JSON API share the same rules.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import math
+import re
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
-from yatri.errors import ValidationError
-from yatri.models import Role, User
+from yatri.errors import TooManyRequests, ValidationError
+from yatri.models import AccountToken, LoginAttempt, Role, Session, TokenPurpose, User
 from yatri.services.audit import record
 
 MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+TOKEN_LIFETIMES = {TokenPurpose.VERIFY_EMAIL: timedelta(days=2), TokenPurpose.RESET_PASSWORD: timedelta(hours=1)}
+LINK_INVALID = "This link has expired or was already used."
+# Login throttling: this many failures within the window, per account or per address.
+THROTTLE_FAILURES = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 _hasher = PasswordHasher()
 
 
@@ -32,11 +52,165 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password(password: str) -> None:
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def password_problem(password: str) -> str | None:
+    """Why this password is refused, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            {"password": f"Use at least {MIN_PASSWORD_LENGTH} characters for the password."}
-        )
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters for the password."
+    if password.strip().lower() in common_passwords():
+        return "This password is one of the most common ones, so it is easy to guess. Choose another."
+    return None
+
+
+def check_password(password: str, field: str = "password") -> None:
+    if problem := password_problem(password):
+        raise ValidationError({field: problem})
+
+
+def _email_problem(email: str) -> str | None:
+    if not email:
+        return "Enter your email address."
+    if len(email) > 254 or not _EMAIL.match(email):
+        return "Enter an email address like name@example.com."
+    return None
+
+
+def clean_profile(name: str, phone: str) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The name and phone as stored (phone without spaces or dashes, None when empty),
+    and the field errors."""
+    name = " ".join(name.split())
+    phone = re.sub(r"[\s\-().]", "", phone)
+    errors = {}
+    if not name:
+        errors["name"] = "Enter your name."
+    elif len(name) > 120:
+        errors["name"] = "Keep the name under 120 characters."
+    if phone and not _PHONE.match(phone):
+        errors["phone"] = "Enter a phone number of 10 to 15 digits, for example +91 98765 43210."
+    return {"name": name, "phone": phone or None}, errors
+
+
+async def sign_up(name: str, email: str, password: str, phone: str = "") -> User:
+    """A new traveller account with an unverified email; every field's problem at once."""
+    profile, errors = clean_profile(name, phone)
+    email = normalise_email(email)
+    if problem := _email_problem(email):
+        errors["email"] = problem
+    elif await User.filter(email=email).exists():
+        errors["email"] = "There is already an account with this email. Log in, or reset the password."
+    if problem := password_problem(password):
+        errors["password"] = problem
+    if errors:
+        raise ValidationError(errors)
+    return await User.create(email=email, password_hash=hash_password(password), **profile)
+
+
+async def update_profile(user: User, name: str, phone: str = "") -> User:
+    profile, errors = clean_profile(name, phone)
+    if errors:
+        raise ValidationError(errors)
+    await User.filter(id=user.id).update(**profile, version=F("version") + 1)
+    await user.refresh_from_db()
+    return user
+
+
+async def end_sessions(user: User, keep_key_hash: str | None = None) -> int:
+    """End the user's sessions everywhere, but for the one whose key hash is kept."""
+    sessions = Session.filter(user_id=user.id)
+    if keep_key_hash:
+        sessions = sessions.exclude(key_hash=keep_key_hash)
+    return await sessions.delete()
+
+
+async def change_password(user: User, current: str, new: str, keep_key_hash: str | None = None) -> User:
+    """Set a new password (the current one is asked for when the account has one) and
+    end the user's other sessions."""
+    errors = {}
+    if user.password_hash and not verify_password(user.password_hash, current):
+        errors["current_password"] = "That is not your current password."
+    if problem := password_problem(new):
+        errors["new_password"] = problem
+    if errors:
+        raise ValidationError(errors)
+    async with in_transaction():
+        await _set_password(user, new)
+        await end_sessions(user, keep_key_hash)
+        await record("user", user.id, "password_changed", actor=user)
+    return user
+
+
+async def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    await user.save(update_fields=["password_hash", "updated_at"])
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def issue_token(user: User, purpose: TokenPurpose, now: datetime) -> str:
+    """A single-use token for an email link; only its hash is stored."""
+    raw = secrets.token_urlsafe(32)
+    await AccountToken.create(
+        user=user, purpose=purpose, token_hash=_token_hash(raw), expires_at=now + TOKEN_LIFETIMES[purpose]
+    )
+    return raw
+
+
+async def token_user(raw: str, purpose: TokenPurpose, now: datetime) -> User:
+    """The user of a valid unused token, without using it (to show the form it opens)."""
+    token = await AccountToken.get_or_none(
+        token_hash=_token_hash(raw), purpose=purpose, used_at=None, expires_at__gt=now
+    ).prefetch_related("user")
+    if token is None or not token.user.is_active:
+        raise ValidationError({"token": LINK_INVALID}, LINK_INVALID)
+    return token.user
+
+
+async def _use_token(raw: str, purpose: TokenPurpose, now: datetime) -> User:
+    """Mark the token used (once, even with two clicks at the same moment) and return its user."""
+    user = await token_user(raw, purpose, now)
+    used = await AccountToken.filter(token_hash=_token_hash(raw), used_at=None).update(used_at=now)
+    if not used:
+        raise ValidationError({"token": LINK_INVALID}, LINK_INVALID)
+    return user
+
+
+async def verify_email(raw: str, now: datetime) -> User:
+    async with in_transaction():
+        user = await _use_token(raw, TokenPurpose.VERIFY_EMAIL, now)
+        if not user.email_verified:
+            user.email_verified = True
+            await user.save(update_fields=["email_verified", "updated_at"])
+    return user
+
+
+async def request_password_reset(email: str, now: datetime) -> tuple[User, str] | None:
+    """The user and a reset token, or None when no active account has this email (the
+    caller must answer the same either way)."""
+    user = await User.get_or_none(email=normalise_email(email), is_active=True)
+    if user is None:
+        return None
+    return user, await issue_token(user, TokenPurpose.RESET_PASSWORD, now)
+
+
+async def reset_password(raw: str, password: str, now: datetime) -> User:
+    """Set a new password with a reset token and end every session of the account.
+    Reading the link proves the email too."""
+    check_password(password)
+    async with in_transaction():
+        user = await _use_token(raw, TokenPurpose.RESET_PASSWORD, now)
+        user.email_verified = True
+        user.password_hash = hash_password(password)
+        await user.save(update_fields=["password_hash", "email_verified", "updated_at"])
+        await end_sessions(user)
+        await record("user", user.id, "password_reset", actor=user)
+    return user
 
 
 async def create_admin(email: str, password: str, name: str | None = None) -> tuple[User, bool]:
@@ -84,3 +258,72 @@ async def authenticate(email: str, password: str) -> User:
 @functools.cache
 def _dummy_hash() -> str:
     return hash_password("not-a-real-password")
+
+
+def _retry_after(failures: list[datetime], now: datetime) -> int | None:
+    """Seconds until fewer than THROTTLE_FAILURES of these (newest first) are in the window."""
+    if len(failures) < THROTTLE_FAILURES:
+        return None
+    lifted = failures[THROTTLE_FAILURES - 1] + THROTTLE_WINDOW
+    return max(1, math.ceil((lifted - now).total_seconds()))
+
+
+async def _recent_failures(since: datetime, **where) -> list[datetime]:
+    rows = (
+        await LoginAttempt.filter(succeeded=False, created_at__gt=since, **where)
+        .order_by("-created_at")
+        .limit(THROTTLE_FAILURES)
+        .values_list("created_at", flat=True)
+    )
+    return list(rows)
+
+
+async def check_login_allowed(email: str, ip: str, now: datetime) -> None:
+    """Raise TooManyRequests (with `retry_after` in seconds) when this account or this
+    client address had THROTTLE_FAILURES failed logins within THROTTLE_WINDOW.
+    A successful login clears the account's count, not the address's."""
+    email = normalise_email(email)
+    window_start = now - THROTTLE_WINDOW
+    last_success = (
+        await LoginAttempt.filter(email=email, succeeded=True, created_at__gt=window_start)
+        .order_by("-created_at")
+        .first()
+    )
+    account_since = max(window_start, last_success.created_at) if last_success else window_start
+    waits = [
+        wait
+        for wait in (
+            _retry_after(await _recent_failures(account_since, email=email), now),
+            _retry_after(await _recent_failures(window_start, ip=ip), now),
+        )
+        if wait is not None
+    ]
+    if waits:
+        wait = max(waits)
+        minutes = math.ceil(wait / 60)
+        raise TooManyRequests(
+            f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            retry_after=wait,
+        )
+
+
+async def record_login_attempt(email: str, ip: str, succeeded: bool, now: datetime) -> None:
+    await LoginAttempt.create(email=normalise_email(email)[:254], ip=ip[:45], succeeded=succeeded, created_at=now)
+
+
+async def attempt_login(email: str, password: str, *, ip: str, now: datetime) -> User:
+    """Throttled `authenticate`: refuses early when throttled (TooManyRequests), and
+    counts the attempt either way (ValidationError for a wrong email or password)."""
+    await check_login_allowed(email, ip, now)
+    try:
+        user = await authenticate(email, password)
+    except ValidationError:
+        await record_login_attempt(email, ip, False, now)
+        raise
+    await record_login_attempt(email, ip, True, now)
+    return user
+
+
+async def delete_old_login_attempts(now: datetime) -> int:
+    """Attempts older than the window no longer count; the periodic clean-up drops them."""
+    return await LoginAttempt.filter(created_at__lte=now - THROTTLE_WINDOW).delete()

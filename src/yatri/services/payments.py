@@ -38,8 +38,15 @@ from yatri.models import (
     WebhookEvent,
 )
 from yatri.services import audit
-from yatri.services.booking import HOLDING_STATUSES, locked_departure, seats_taken
-from yatri.services.booking_interim import locked_booking, send_booking_mail, set_status
+from yatri.services.booking import (
+    HOLDING_STATUSES,
+    booking_for,
+    locked_booking,
+    locked_departure,
+    seats_taken,
+    send_booking_mail,
+    set_status,
+)
 from yatri.services.notify import Notifier
 from yatri.services.pricing import price_breakdown
 
@@ -92,17 +99,17 @@ def booking_link(booking: Booking, vpa: str, payee_name: str) -> str:
 # --- reading ---------------------------------------------------------------------
 
 
-async def booking_for(reference: str, user: User, *, admin_too: bool = False) -> Booking:
-    """The booking if `user` owns it (or is an admin, when allowed); NotFound otherwise,
-    so a stranger cannot tell whether a reference exists."""
-    booking = await Booking.get_or_none(reference=reference).prefetch_related("departure__trip", "user")
-    if booking is None or not (booking.user_id == user.id or (admin_too and user.is_admin)):
-        raise NotFound("We could not find this booking.")
+async def owned_booking(reference: str, user: User) -> Booking:
+    """The booking if `user` owns it (an admin too gets NotFound: paying is the traveller's);
+    a stranger cannot tell whether a reference exists."""
+    booking = await Booking.get_or_none(reference=reference.upper()).prefetch_related("departure__trip", "user")
+    if booking is None or booking.user_id != user.id:
+        raise NotFound("We could not find that booking.")
     return booking
 
 
 async def payment_history(booking: Booking) -> tuple[list[Payment], list[Refund]]:
-    """The booking's payments and refunds, newest first: what `fragments/booking_payment.html` shows."""
+    """The booking's payments and refunds: what `fragments/booking_payment.html` shows."""
     payments = await Payment.filter(booking_id=booking.id).order_by("-created_at", "-id")
     refunds = await Refund.filter(booking_id=booking.id).order_by("-created_at", "-id")
     return payments, refunds
@@ -138,7 +145,7 @@ class Receipt:
 
 
 async def receipt(reference: str, user: User, gst_percent: int) -> Receipt:
-    booking = await booking_for(reference, user, admin_too=True)
+    booking = await booking_for(user, reference)
     if booking.status != BookingStatus.CONFIRMED:
         raise Conflict("A receipt is available once the booking is confirmed.")
     travellers = await booking.travellers.all()
@@ -204,7 +211,7 @@ async def submit_utr(reference: str, raw_utr: str, *, user: User, now: datetime,
     """The traveller paid and tells us the UTR: payment submitted, booking payment_submitted,
     seats reserved for the verification window."""
     utr = clean_utr(raw_utr)
-    await booking_for(reference, user)
+    reference = (await owned_booking(reference, user)).reference
     try:
         async with _locked(reference) as booking:
             _check_payable(booking)

@@ -39,7 +39,7 @@ async def _pay_context(request: web.Request, booking: Booking) -> dict:
 
 @require_login
 async def pay_page(request: web.Request) -> web.Response:
-    booking = await payments.booking_for(request.match_info["ref"], current_user(request))
+    booking = await payments.owned_booking(request.match_info["ref"], current_user(request))
     return render(request, "pages/pay.html", await _pay_context(request, booking))
 
 
@@ -54,7 +54,7 @@ async def submit_utr(request: web.Request) -> web.Response:
             reference, typed, user=user, now=request.app[ClockKey](), verify_hours=settings.payment_verify_hours
         )
     except (ValidationError, Conflict) as exc:
-        booking = await payments.booking_for(reference, user)
+        booking = await payments.owned_booking(reference, user)
         context = await _pay_context(request, booking)
         errors = exc.errors if isinstance(exc, ValidationError) else {"__all__": exc.detail}
         context.update(form={"utr": typed}, errors=errors)

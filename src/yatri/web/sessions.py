@@ -12,13 +12,15 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from aiohttp_session import AbstractStorage, Session, get_session, new_session
 
-from yatri.keys import DatabaseKey, SettingsKey
+from yatri.db import database_context
+from yatri.keys import ClockKey, DatabaseKey, SettingsKey
 from yatri.models import Session as SessionRow
+from yatri.services.accounts import delete_old_login_attempts
 from yatri.settings import Settings
 
 log = logging.getLogger("yatri.sessions")
@@ -31,10 +33,6 @@ CLEANUP_EVERY_SECONDS = 15 * 60
 
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class DatabaseStorage(AbstractStorage):
@@ -53,7 +51,7 @@ class DatabaseStorage(AbstractStorage):
         key = self.load_cookie(request)
         if not key:
             return Session(None, data=None, new=True, max_age=self.max_age)
-        now = _now()
+        now = request.app[ClockKey]()
         row = await SessionRow.get_or_none(key_hash=key_hash(str(key)))
         if row is None or row.expires_at <= now or row.last_seen_at + self.idle <= now:
             if row is not None:
@@ -73,7 +71,7 @@ class DatabaseStorage(AbstractStorage):
         if key is None:
             key = secrets.token_urlsafe(32)
             self.save_cookie(response, key, max_age=session.max_age)
-        now = _now()
+        now = request.app[ClockKey]()
         data = self._get_session_data(session)
         user_id = session.get("user_id")
         updated = await SessionRow.filter(key_hash=key_hash(key)).update(
@@ -103,8 +101,7 @@ async def current_session_hash(request: web.Request) -> str | None:
     return key_hash(session.identity) if session.identity else None
 
 
-async def delete_expired(settings: Settings, now: datetime | None = None) -> int:
-    now = now or _now()
+async def delete_expired(settings: Settings, now: datetime) -> int:
     idle = timedelta(minutes=settings.session_idle_minutes)
     return await SessionRow.filter(expires_at__lte=now).delete() + await SessionRow.filter(
         last_seen_at__lte=now - idle
@@ -112,15 +109,18 @@ async def delete_expired(settings: Settings, now: datetime | None = None) -> int
 
 
 async def session_cleanup(app: web.Application):
-    """cleanup_ctx: delete expired session rows every quarter of an hour."""
+    """cleanup_ctx: every quarter of an hour, delete expired session rows and login
+    attempts too old to count for throttling."""
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(CLEANUP_EVERY_SECONDS)
             try:
-                with app[DatabaseKey]:
-                    removed = await delete_expired(app[SettingsKey])
-                log.info("removed %d expired sessions", removed)
+                now = app[ClockKey]()
+                with database_context(app[DatabaseKey]):
+                    removed = await delete_expired(app[SettingsKey], now)
+                    attempts = await delete_old_login_attempts(now)
+                log.info("removed %d expired sessions and %d old login attempts", removed, attempts)
             except Exception:  # keep the loop alive through a database hiccup
                 log.exception("session clean-up failed")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from yatri.web.admin import catalogue, dashboard, payments
+from yatri.web.admin import catalogue, dashboard, departures, payments, users
 from yatri.web.auth import require_admin
 
 
@@ -18,6 +18,8 @@ def add_admin_routes(app: web.Application) -> None:
     routes = [
         ("GET", "/admin", dashboard.dashboard, "admin"),
         *catalogue.routes(),
+        *departures.routes(),
+        *users.routes(),
         *payments.routes(),
     ]
     for method, path, handler, name in routes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -25,3 +25,13 @@ def admin(request: web.Request) -> User:
     user = current_user(request)
     assert user is not None
     return user
+
+
+def filled(**params: str) -> dict[str, str]:
+    """The query parameters that have a value: page links keep the filters, not the blanks."""
+    return {key: value for key, value in params.items() if value}
+
+
+def today(request: web.Request) -> date:
+    """The operator's date now (in the operator's zone, not UTC)."""
+    return now(request).astimezone(zone(request)).date()

@@ -1,0 +1,238 @@
+"""The operator's side of departures: add runs of a trip, change their capacity, close
+or reopen sales, cancel a run with every booking on it.
+
+Every change is one transaction holding the departure's lock (`locked_departure`, the
+same lock a booking takes), writes one audit row and bumps the catalogue version, so the
+public pages show the change at once. Capacity never goes below the seats already held
+or sold: the count is taken under that lock, so a booking cannot slip in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from yatri.errors import Conflict, NotFound, ValidationError
+from yatri.models import Booking, Departure, Trip, User
+from yatri.services import audit
+from yatri.services.admin_catalogue import FieldError, parse_price
+from yatri.services.booking import CANCELLABLE, cancel_booking, locked_departure, seats_taken, seats_taken_by_departure
+from yatri.services.catalogue import bump_version
+from yatri.services.paging import Page, paginate
+
+MAX_CAPACITY = 500
+PER_PAGE = 30
+
+
+@dataclass(frozen=True)
+class DepartureRow:
+    """A departure as the operator sees it: seats held or sold, seats left, its state."""
+
+    departure: Departure
+    taken: int
+
+    @property
+    def left(self) -> int:
+        return max(self.departure.capacity - self.taken, 0)
+
+    @property
+    def state(self) -> str:
+        if self.departure.cancelled_at is not None:
+            return "cancelled"
+        return "closed" if self.departure.sales_closed else "open"
+
+    @property
+    def state_label(self) -> str:
+        return {"cancelled": "Cancelled", "closed": "Sales closed", "open": "On sale"}[self.state]
+
+
+@dataclass(frozen=True)
+class NewDeparture:
+    starts_on: date
+    ends_on: date
+    capacity: int
+    price_paise: int | None
+
+
+async def _rows(departures: list[Departure], now: datetime) -> list[DepartureRow]:
+    taken = await seats_taken_by_departure([d.id for d in departures], now)
+    return [DepartureRow(d, taken[d.id]) for d in departures]
+
+
+async def get_trip(trip_id: int | str) -> Trip:
+    trip = await Trip.get_or_none(id=int(trip_id)) if str(trip_id).isdigit() else None
+    if trip is None:
+        raise NotFound("There is no such trip.")
+    return trip
+
+
+async def get_departure(departure_id: int | str) -> Departure:
+    found = await Departure.get_or_none(id=int(departure_id)).select_related("trip") if str(departure_id).isdigit() else None
+    if found is None:
+        raise NotFound("There is no such departure.")
+    return found
+
+
+async def row(departure_id: int | str, now: datetime) -> DepartureRow:
+    return (await _rows([await get_departure(departure_id)], now))[0]
+
+
+async def trip_departures(trip: Trip, today: date, now: datetime) -> tuple[list[DepartureRow], list[DepartureRow]]:
+    """The trip's upcoming departures (soonest first) and its past ones (latest first)."""
+    departures = list(await Departure.filter(trip_id=trip.id).order_by("starts_on"))
+    for departure in departures:
+        departure.trip = trip
+    rows = await _rows(departures, now)
+    upcoming = [r for r in rows if r.departure.ends_on >= today]
+    past = [r for r in reversed(rows) if r.departure.ends_on < today]
+    return upcoming, past
+
+
+async def upcoming_departures(today: date, now: datetime, page: int = 1) -> Page:
+    """Every departure that has not ended yet, across trips, soonest first."""
+    query = Departure.filter(ends_on__gte=today).select_related("trip").order_by("starts_on", "id")
+    found = await paginate(query, page, PER_PAGE)
+    return Page(await _rows(found.rows, now), found.number, found.per_page, found.total)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _date(raw: str, label: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise FieldError(f"Enter the {label} as a date, like 2027-03-14.") from None
+
+
+def parse_capacity(raw: str) -> int:
+    value = raw.strip()
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_CAPACITY:
+        raise ValidationError({"capacity": f"Enter the number of seats, a whole number from 1 to {MAX_CAPACITY}."})
+    return int(value)
+
+
+def parse_new(form: dict[str, str], trip: Trip, today: date) -> NewDeparture:
+    """The add form: start date, end date (start + the trip's days when left empty),
+    capacity and an optional price in rupees. Every bad field is reported at once."""
+    errors: dict[str, str] = {}
+    starts_on = ends_on = None
+    try:
+        starts_on = _date(form.get("starts_on", ""), "start date")
+        if starts_on <= today:
+            raise FieldError("Choose a start date after today.")
+    except FieldError as exc:
+        errors["starts_on"] = str(exc)
+    try:
+        raw_end = form.get("ends_on", "").strip()
+        if raw_end:
+            ends_on = _date(raw_end, "end date")
+        elif starts_on is not None:
+            ends_on = starts_on + timedelta(days=trip.days - 1)
+        if starts_on is not None and ends_on is not None and ends_on < starts_on:
+            raise FieldError("The end date cannot be before the start date.")
+    except FieldError as exc:
+        errors["ends_on"] = str(exc)
+    capacity = price = None
+    try:
+        capacity = parse_capacity(form.get("capacity", ""))
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    try:
+        price = parse_price(form["price"]) if form.get("price", "").strip() else None
+    except FieldError as exc:
+        errors["price"] = f"{exc} Leave it empty to use the trip's price."
+    if errors:
+        raise ValidationError(errors)
+    return NewDeparture(starts_on, ends_on, capacity, price)
+
+
+# ---------------------------------------------------------------- changes
+
+
+def _plain(departure: Departure) -> dict[str, Any]:
+    return {
+        "starts_on": departure.starts_on.isoformat(), "ends_on": departure.ends_on.isoformat(),
+        "capacity": departure.capacity, "price_paise": departure.price_paise,
+    }  # fmt: skip
+
+
+async def add_departure(trip: Trip, new: NewDeparture, actor: User) -> Departure:
+    taken_message = f"{trip.title} already has a departure starting on {new.starts_on:%d %b %Y}."
+    if await Departure.exists(trip_id=trip.id, starts_on=new.starts_on):
+        raise ValidationError({"starts_on": taken_message})
+    try:
+        async with in_transaction():
+            departure = await Departure.create(
+                trip=trip, starts_on=new.starts_on, ends_on=new.ends_on, capacity=new.capacity, price_paise=new.price_paise
+            )
+            await audit.record("departure", departure.id, "created", actor=actor, data={"before": None, "after": {"trip": trip.id, **_plain(departure)}})
+            await bump_version()
+    except IntegrityError:  # added by someone else a moment ago
+        raise ValidationError({"starts_on": taken_message}) from None
+    return departure
+
+
+def _check_not_cancelled(departure: Departure) -> None:
+    if departure.cancelled_at is not None:
+        raise Conflict("This departure has been cancelled, so it cannot be changed.")
+
+
+async def set_capacity(departure_id: int, capacity: int, actor: User, now: datetime) -> Departure:
+    async with locked_departure(departure_id) as departure:
+        _check_not_cancelled(departure)
+        taken = await seats_taken(departure.id, now)
+        if capacity < taken:
+            seats = "seat is" if taken == 1 else "seats are"
+            raise ValidationError({"capacity": f"{taken} {seats} already held or sold on this departure: the capacity cannot go below {taken}."})
+        before = departure.capacity
+        if capacity != before:
+            departure.capacity = capacity
+            await departure.save(update_fields=["capacity", "updated_at"])
+            await audit.record("departure", departure.id, "capacity_changed", actor=actor, data={"before": {"capacity": before}, "after": {"capacity": capacity}})
+            await bump_version()
+    return departure
+
+
+async def set_sales_closed(departure_id: int, closed: bool, actor: User) -> Departure:
+    async with locked_departure(departure_id) as departure:
+        _check_not_cancelled(departure)
+        if departure.sales_closed != closed:
+            departure.sales_closed = closed
+            await departure.save(update_fields=["sales_closed", "updated_at"])
+            action = "sales_closed" if closed else "sales_reopened"
+            await audit.record("departure", departure.id, action, actor=actor, data={"before": {"sales_closed": not closed}, "after": {"sales_closed": closed}})
+            await bump_version()
+    return departure
+
+
+async def bookings_to_cancel(departure_id: int) -> list[Booking]:
+    """The live bookings a cancellation of the departure cancels and refunds in full."""
+    return list(await Booking.filter(departure_id=departure_id, status__in=CANCELLABLE).prefetch_related("user").order_by("id"))
+
+
+async def cancel_departure(departure_id: int, actor: User, now: datetime, today: date, reason: str = "") -> list[Booking]:
+    """Cancel the run: no more sales, every live booking on it cancelled with a full refund
+    of what was paid, all in one transaction. Returns the cancelled bookings (to email)."""
+    reason = " ".join(reason.split())[:200] or "The operator cancelled this departure"
+    async with locked_departure(departure_id) as departure:
+        _check_not_cancelled(departure)
+        if departure.ends_on < today:
+            raise Conflict("This departure is already over, so it cannot be cancelled.")
+        departure.cancelled_at, departure.sales_closed = now, True
+        await departure.save(update_fields=["cancelled_at", "sales_closed", "updated_at"])
+        cancelled = [
+            await cancel_booking(b.reference, actor=actor, today=today, now=now, full_refund=True, reason=reason)
+            for b in await bookings_to_cancel(departure.id)
+        ]
+        await audit.record(
+            "departure", departure.id, "cancelled", actor=actor,
+            data={"before": {"cancelled_at": None}, "after": {"cancelled_at": now.isoformat()}, "reason": reason,
+                  "bookings": [b.reference for b in cancelled]},
+        )  # fmt: skip
+        await bump_version()
+    return cancelled

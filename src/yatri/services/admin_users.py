@@ -1,0 +1,79 @@
+"""The operator's side of accounts: find users, make them admins or travellers again.
+
+A role change is one transaction: it locks every admin row (so two admins demoting each
+other at once cannot leave nobody in charge), refuses to demote the last active admin,
+saves the role, ends the user's sessions (they sign in again and get a new session id
+with the new role) and writes an audit row.
+"""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from yatri.errors import Conflict, NotFound, ValidationError
+from yatri.models import Role, Session, User
+from yatri.services import audit
+from yatri.services.paging import Page, paginate
+
+PER_PAGE = 25
+ROLES = {"all": "Everyone", Role.ADMIN.value: "Admins", Role.TRAVELLER.value: "Travellers"}
+
+
+class LastAdmin(Conflict):
+    title = "The last admin"
+
+
+async def list_users(q: str = "", role: str = "all", page: int = 1) -> Page:
+    query = User.all()
+    words = " ".join(q.split())[:100]
+    if words:
+        query = query.filter(Q(name__icontains=words) | Q(email__icontains=words))
+    if role in (Role.ADMIN, Role.TRAVELLER):
+        query = query.filter(role=role)
+    return await paginate(query.order_by("name", "id"), page, PER_PAGE)
+
+
+async def get_user(user_id: int | str) -> User:
+    user = await User.get_or_none(id=int(user_id)) if str(user_id).isdigit() else None
+    if user is None:
+        raise NotFound("There is no such user.")
+    return user
+
+
+def parse_role(raw: str) -> Role:
+    try:
+        return Role(raw)
+    except ValueError:
+        raise ValidationError({"role": "Choose admin or traveller."}) from None
+
+
+async def _lock_admins(conn) -> list[User]:
+    """Every admin row, locked (PostgreSQL) or behind the database's write lock (SQLite)."""
+    if conn.capabilities.dialect == "sqlite":
+        await conn.execute_query("UPDATE users SET role = role WHERE role = ?", [Role.ADMIN.value])
+        return list(await User.filter(role=Role.ADMIN).using_db(conn))
+    return list(await User.filter(role=Role.ADMIN).select_for_update().using_db(conn))
+
+
+async def set_role(user_id: int | str, role: Role, actor: User) -> User:
+    """Make the user an admin or a traveller. Returns the user; a no-op when nothing changes."""
+    async with in_transaction() as conn:
+        admins = await _lock_admins(conn)
+        user = await get_user(user_id)
+        before = Role(user.role)
+        if before == role:
+            return user
+        if before == Role.ADMIN and not any(a.is_active and a.id != user.id for a in admins):
+            raise LastAdmin(
+                f"{user.name} is the last admin, so they stay one: make someone else an admin first."
+            )
+        user.role = role
+        user.version += 1
+        await user.save(update_fields=["role", "version", "updated_at"])
+        ended = await Session.filter(user_id=user.id).delete()
+        await audit.record(
+            "user", user.id, "role_changed", before.value, role.value, actor=actor,
+            data={"before": {"role": before.value}, "after": {"role": role.value}, "sessions_ended": ended},
+        )  # fmt: skip
+    return user

@@ -1,0 +1,103 @@
+"""Traveller details typed into the booking form: checked here, once, for every client.
+
+A booking form holds one block of fields per traveller; errors are keyed
+`t<position>-<field>` (`t1-age`) so each message sits next to its field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+from yatri.errors import ValidationError
+
+FIELDS = ("full_name", "age", "gender", "phone", "email", "emergency_contact_name", "emergency_contact_phone")
+GENDERS = {"": "Prefer not to say", "female": "Female", "male": "Male", "other": "Other"}
+MIN_AGE, MAX_AGE = 1, 100
+_PHONE = re.compile(r"^\+?[0-9]{10,15}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+@dataclass(frozen=True)
+class TravellerInput:
+    full_name: str
+    age: int
+    gender: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    emergency_contact_name: str | None = None
+    emergency_contact_phone: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _text(raw: object) -> str:
+    return " ".join(str(raw or "").split())
+
+
+def _phone(raw: str) -> str:
+    """'+91 98765-43210' -> '+919876543210'."""
+    return re.sub(r"[\s\-().]", "", raw)
+
+
+def traveller_forms(form: Mapping[str, str], count: int) -> list[dict[str, str]]:
+    """The flat form (`t1-full_name`, `t2-age`, ...) as one dict of typed text per traveller."""
+    return [{name: str(form.get(f"t{n}-{name}", "")) for name in FIELDS} for n in range(1, count + 1)]
+
+
+def validate_travellers(raw: list[Mapping[str, object]]) -> list[TravellerInput]:
+    """Check every traveller; the first is the lead, who gives a phone, an email and the
+    booking's emergency contact. Raises one ValidationError with every message."""
+    errors: dict[str, str] = {}
+    travellers = []
+    for n, fields in enumerate(raw, start=1):
+        travellers.append(_traveller(n, fields, errors))
+    if errors:
+        raise ValidationError(errors, "Please check the traveller details.")
+    return travellers
+
+
+def _traveller(n: int, fields: Mapping[str, object], errors: dict[str, str]) -> TravellerInput | None:
+    def err(field: str, message: str) -> None:
+        errors[f"t{n}-{field}"] = message
+
+    name = _text(fields.get("full_name"))
+    if len(name) < 2:
+        err("full_name", "Enter the traveller's full name, as on their ID.")
+    elif len(name) > 120:
+        err("full_name", "Use at most 120 characters for the name.")
+    age_text = _text(fields.get("age"))
+    age = int(age_text) if age_text.isdigit() else None
+    if age is None or not MIN_AGE <= age <= MAX_AGE:
+        err("age", f"Enter the age in whole years, from {MIN_AGE} to {MAX_AGE}.")
+    gender = _text(fields.get("gender")).lower()
+    if gender not in GENDERS:
+        err("gender", "Choose one of the listed options.")
+    lead = n == 1
+    phone = _phone(_text(fields.get("phone")))
+    if (lead or phone) and not _PHONE.match(phone):
+        err("phone", "Enter a mobile number of 10 to 15 digits, e.g. 98765 43210 or +91 98765 43210.")
+    email = _text(fields.get("email")).lower()
+    if (lead or email) and (not _EMAIL.match(email) or len(email) > 254):
+        err("email", "Enter an email address like name@example.com.")
+    contact = _text(fields.get("emergency_contact_name"))
+    contact_phone = _phone(_text(fields.get("emergency_contact_phone")))
+    if lead and len(contact) < 2:
+        err("emergency_contact_name", "Enter someone we can call in an emergency.")
+    elif len(contact) > 120:
+        err("emergency_contact_name", "Use at most 120 characters for the name.")
+    if (lead or contact_phone) and not _PHONE.match(contact_phone):
+        err("emergency_contact_phone", "Enter the emergency contact's number, 10 to 15 digits.")
+    if any(key.startswith(f"t{n}-") for key in errors):
+        return None
+    return TravellerInput(
+        full_name=name,
+        age=age,
+        gender=gender or None,
+        phone=phone or None,
+        email=email or None,
+        emergency_contact_name=contact or None,
+        emergency_contact_phone=contact_phone or None,
+    )

@@ -1,0 +1,260 @@
+"""The traveller's booking pages: choose travellers, enter their details, review, hold
+seats; my bookings; one booking with its timeline; edit travellers; cancel.
+
+The flow keeps no state on the server until Confirm: each step posts everything typed
+so far, so a failed step comes back with every value, and the review page carries an
+idempotency key so a double tap on Confirm makes one booking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from yatri.errors import Conflict, ValidationError
+from yatri.db import database_context
+from yatri.keys import ClockKey, DatabaseKey, NotifierKey, SettingsKey
+from yatri.models import Payment, Refund, Traveller
+from yatri.services import booking as service
+from yatri.services.pricing import price_breakdown
+from yatri.services.travellers import FIELDS, GENDERS, traveller_forms, validate_travellers
+from yatri.web.auth import current_user, flash, require_login
+from yatri.web.render import render
+
+log = logging.getLogger("yatri.bookings")
+EXPIRE_EVERY_SECONDS = 30
+
+
+def _now(request: web.Request) -> datetime:
+    return request.app[ClockKey]()
+
+
+def _today(request: web.Request) -> date:
+    return _now(request).astimezone(ZoneInfo(request.app[SettingsKey].timezone)).date()
+
+
+def _count(raw: str | None, default: int | None = None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 4 else default
+
+
+async def _departure_context(request: web.Request) -> dict:
+    departure_id = _count(request.match_info["id"])
+    departure = await service.bookable_departure(departure_id or 0, _today(request))
+    left = departure.capacity - await service.seats_taken(departure.id, _now(request))
+    limit = max(min(departure.trip.max_per_booking, left), 0)
+    return {"departure": departure, "trip": departure.trip, "seats_left": left, "max_count": limit}
+
+
+def _form_context(ctx: dict, count: int, form, errors: dict) -> dict:
+    return {**ctx, "count": count, "travellers": traveller_forms(form, count), "errors": errors, "genders": GENDERS}
+
+
+# ---------------------------------------------------------------- the booking flow
+
+
+@require_login
+async def book_page(request: web.Request) -> web.Response:
+    """Step 1 and 2: how many travellers (a plain GET form), and their details."""
+    ctx = await _departure_context(request)
+    if ctx["max_count"] <= 0:
+        raise service.SeatsUnavailable(0)
+    count = _count(request.query.get("count"), 1)
+    errors = {}
+    if not 1 <= count <= ctx["max_count"]:
+        errors["count"] = f"Choose from 1 to {ctx['max_count']} travellers."
+        count = min(max(count, 1), ctx["max_count"])
+    user = current_user(request)
+    prefill = {"t1-full_name": user.name, "t1-email": user.email, "t1-phone": user.phone or ""}
+    return render(request, "pages/book.html", _form_context(ctx, count, prefill, errors), fragment="fragments/traveller_forms.html")
+
+
+@require_login
+async def review(request: web.Request) -> web.Response:
+    """Step 3: the price breakdown, or the details form again with its messages."""
+    ctx = await _departure_context(request)
+    form = await request.post()
+    count = _count(form.get("count"), 0)
+    if form.get("action") == "edit":  # "Change details" on the review page
+        return _form_page(request, ctx, count, form, {})
+    try:
+        service.check_count(ctx["departure"], count)
+        validate_travellers(traveller_forms(form, count))
+        if count > ctx["seats_left"]:
+            raise service.SeatsUnavailable(ctx["seats_left"])
+    except (ValidationError, service.SeatsUnavailable) as exc:
+        return _form_page(request, ctx, count, form, exc)
+    settings = request.app[SettingsKey]
+    context = {
+        **_form_context(ctx, count, form, {}),
+        "price": price_breakdown(ctx["departure"].unit_price_paise, count, settings.gst_percent),
+        "gst_percent": settings.gst_percent,
+        "hold_minutes": settings.hold_minutes,
+        "idempotency_key": form.get("idempotency_key") or secrets.token_urlsafe(24),
+    }
+    return render(request, "pages/book_review.html", context)
+
+
+def _form_page(request: web.Request, ctx: dict, count: int, form, problem: Exception | dict) -> web.Response:
+    """The details form again with everything typed (every traveller, even when fewer
+    seats are left than travellers) and the messages next to their fields."""
+    count = min(max(count, 1), ctx["departure"].trip.max_per_booking)
+    if isinstance(problem, ValidationError):
+        errors, status = problem.errors, 422
+    elif isinstance(problem, service.SeatsUnavailable):
+        errors, status = {"count": problem.detail}, 409
+    else:
+        errors, status = problem, 200
+    return render(request, "pages/book.html", _form_context(ctx, count, form, errors), status=status)
+
+
+@require_login
+async def confirm(request: web.Request) -> web.Response:
+    """Confirm: hold the seats. Sold out in the meantime, or a bad field: the form comes
+    back with everything typed and the reason."""
+    settings = request.app[SettingsKey]
+    form = await request.post()
+    departure_id = _count(request.match_info["id"], 0)
+    count = _count(form.get("count"), 0)
+    try:
+        travellers = validate_travellers(traveller_forms(form, count)) if count else []
+        booking = await service.hold_seats(
+            current_user(request), departure_id, travellers,
+            idempotency_key=str(form.get("idempotency_key", ""))[:64] or None,
+            now=_now(request), today=_today(request),
+            hold_minutes=settings.hold_minutes, gst_percent=settings.gst_percent,
+        )  # fmt: skip
+    except (ValidationError, service.SeatsUnavailable) as exc:
+        return _form_page(request, await _departure_context(request), count, form, exc)
+    if booking.status == service.BookingStatus.HELD and booking.version == 1:
+        await service.send_booking_mail(request.app[NotifierKey], booking, "held")
+    await flash(request, f"Your seats are held. Pay within {settings.hold_minutes} minutes to keep them.")
+    raise web.HTTPSeeOther(f"/bookings/{booking.reference}")
+
+
+# ---------------------------------------------------------------- my bookings
+
+
+@require_login
+async def my_bookings(request: web.Request) -> web.Response:
+    mine = await service.my_bookings(current_user(request), _today(request))
+    return render(request, "pages/bookings.html", {"mine": mine, "labels": service.STATUS_LABELS})
+
+
+async def _booking_context(request: web.Request) -> dict:
+    booking = await service.booking_for(current_user(request), request.match_info["ref"])
+    travellers = await Traveller.filter(booking_id=booking.id).order_by("position")
+    today = _today(request)
+    return {
+        "booking": booking,
+        "trip": booking.departure.trip,
+        "travellers": travellers,
+        "labels": service.STATUS_LABELS,
+        "now": _now(request),
+        "can_edit": booking.status in service.EDITABLE and booking.departure.starts_on > today,
+        "can_cancel": _allowed(service.check_cancellable, booking, today),
+        "can_pay": booking.status in service.PAYABLE and booking.hold_expires_at is not None and booking.hold_expires_at > _now(request),
+    }
+
+
+def _allowed(check, *args) -> bool:
+    try:
+        check(*args)
+    except Conflict:
+        return False
+    return True
+
+
+@require_login
+async def booking_page(request: web.Request) -> web.Response:
+    ctx = await _booking_context(request)
+    booking = ctx["booking"]
+    ctx["timeline"] = await service.timeline(booking)
+    ctx["payments"] = await Payment.filter(booking_id=booking.id).order_by("id")
+    ctx["refunds"] = await Refund.filter(booking_id=booking.id).order_by("id")
+    return render(request, "pages/booking.html", ctx)
+
+
+# ---------------------------------------------------------------- edit travellers
+
+
+def _travellers_as_forms(travellers) -> list[dict[str, str]]:
+    return [{name: "" if getattr(t, name) is None else str(getattr(t, name)) for name in FIELDS} for t in travellers]
+
+
+@require_login
+async def travellers_page(request: web.Request) -> web.Response:
+    ctx = await _booking_context(request)
+    if not ctx["can_edit"]:
+        raise Conflict("Traveller details can be changed only on a live booking before departure.")
+    forms = _travellers_as_forms(ctx["travellers"])
+    return render(request, "pages/booking_travellers.html", {**ctx, "forms": forms, "version": ctx["booking"].version, "errors": {}, "theirs": None, "genders": GENDERS})
+
+
+@require_login
+async def save_travellers(request: web.Request) -> web.Response:
+    ctx = await _booking_context(request)
+    booking = ctx["booking"]
+    form = await request.post()
+    forms = traveller_forms(form, booking.seats)
+    version = _count(form.get("version"), 0)
+    page = {**ctx, "forms": forms, "version": version, "errors": {}, "theirs": None, "genders": GENDERS}
+    try:
+        travellers = validate_travellers(forms)
+        await service.update_travellers(booking.reference, travellers, version=version, actor=current_user(request), today=_today(request))
+    except ValidationError as exc:
+        return render(request, "pages/booking_travellers.html", {**page, "errors": exc.errors}, status=422)
+    except service.TravellersChanged as exc:
+        page.update(version=exc.version, theirs=_travellers_as_forms(exc.theirs), conflict=exc.detail)
+        return render(request, "pages/booking_travellers.html", page, status=409)
+    await flash(request, "Traveller details saved.")
+    raise web.HTTPSeeOther(f"/bookings/{booking.reference}")
+
+
+# ---------------------------------------------------------------- cancel
+
+
+@require_login
+async def cancel_page(request: web.Request) -> web.Response:
+    """What cancelling now gives back, before the traveller confirms."""
+    ctx = await _booking_context(request)
+    service.check_cancellable(ctx["booking"], _today(request))
+    quote = await service.refund_quote(ctx["booking"], _today(request))
+    return render(request, "pages/booking_cancel.html", {**ctx, "quote": quote})
+
+
+@require_login
+async def cancel(request: web.Request) -> web.Response:
+    ctx = await _booking_context(request)
+    booking = await service.cancel_booking(
+        ctx["booking"].reference, actor=current_user(request), today=_today(request), now=_now(request),
+    )  # fmt: skip
+    await service.send_booking_mail(request.app[NotifierKey], booking, "cancelled")
+    await flash(request, "Your booking is cancelled.")
+    raise web.HTTPSeeOther(f"/bookings/{booking.reference}")
+
+
+# ---------------------------------------------------------------- lapsed holds
+
+
+async def expire_holds(app: web.Application):
+    """cleanup_ctx: every half minute, mark lapsed holds expired and tell the traveller.
+    (Seats of a lapsed hold stopped counting at its expiry time already.)"""
+
+    async def loop() -> None:
+        while True:
+            try:
+                with database_context(app[DatabaseKey]):
+                    for booking in await service.expire_lapsed_holds(app[ClockKey]()):
+                        await service.send_booking_mail(app[NotifierKey], booking, "expired")
+            except Exception:  # keep the loop alive through a database hiccup
+                log.exception("expiring holds failed")
+            await asyncio.sleep(EXPIRE_EVERY_SECONDS)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()

@@ -1,0 +1,197 @@
+"""The booking pages over HTTP on both databases: the whole flow, bad input kept, sold
+out, double submission, my bookings, ownership, traveller edits and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+
+from yatri.app import create_app
+from yatri.keys import ClockKey, DatabaseKey
+from yatri.models import AuditLog, Booking, BookingStatus, Payment, PaymentMethod, PaymentStatus, Refund, Traveller
+from yatri.services import booking as service
+
+from tests.booking_data import COMPANION_FORM, LEAD_FORM, NOW, TODAY, form_for, hold, make_departure
+from tests.helpers import csrf_in, login, make_user
+
+_KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+
+
+async def review_page(client, departure, csrf, travellers=(LEAD_FORM, COMPANION_FORM)):
+    data = {"csrf_token": csrf, "count": str(len(travellers)), **form_for(list(travellers))}
+    return await client.post(f"/departures/{departure.id}/book/review", data=data), data
+
+
+async def confirm(client, departure, data, key):
+    return await client.post(f"/departures/{departure.id}/book", data={**data, "idempotency_key": key}, allow_redirects=False)
+
+
+async def test_book_two_travellers_review_the_price_and_hold_the_seats(client, smtp_outbox):
+    user = await make_user()
+    departure = await make_departure(capacity=10, price_rupees=12_000)
+    csrf = await login(client, user)
+    page = await client.get(f"/departures/{departure.id}/book?count=2")
+    html = await page.text()
+    assert page.status == 200
+    assert 'name="t2-full_name"' in html and 'name="t3-full_name"' not in html
+    assert 'value="Asha Rao"' in html  # the lead is prefilled from the account
+    review, data = await review_page(client, departure, csrf)
+    html = await review.text()
+    assert review.status == 200
+    assert "₹24,000" in html and "₹1,200" in html and "₹25,200" in html  # subtotal, GST 5%, total
+    key = _KEY.search(html).group(1)
+    response = await confirm(client, departure, data, key)
+    assert response.status == 303
+    booking = await Booking.get(user=user)
+    assert response.headers["Location"] == f"/bookings/{booking.reference}"
+    assert (booking.status, booking.seats, booking.total_paise) == (BookingStatus.HELD, 2, 2_520_000)
+    assert await Traveller.filter(booking=booking).count() == 2
+    detail = await (await client.get(response.headers["Location"])).text()
+    assert "Seats held" in detail and "data-countdown" in detail and "Meera Iyer" in detail
+    [mail] = await smtp_outbox.wait_for(1)
+    assert mail["Subject"] == f"Seats held: {booking.reference}" and mail["To"] == "asha@example.com"
+    assert f"/bookings/{booking.reference}/pay" in mail.get_content()
+
+
+async def test_bad_details_come_back_with_every_value_and_a_message_per_field(client):
+    user = await make_user()
+    departure = await make_departure()
+    csrf = await login(client, user)
+    bad = {**LEAD_FORM, "age": "-3", "email": "asha-at-example", "phone": "call me"}
+    response, _ = await review_page(client, departure, csrf, [bad, {**COMPANION_FORM, "full_name": ""}])
+    html = await response.text()
+    assert response.status == 422
+    assert "Enter the age in whole years" in html and "Enter an email address" in html
+    assert "Enter a mobile number" in html and "Enter the traveller&#39;s full name" in html
+    assert 'value="asha-at-example"' in html and 'value="call me"' in html and 'value="Ravi Rao"' in html
+    assert await Booking.all().count() == 0
+
+
+async def test_a_double_tap_on_confirm_makes_one_booking(client):
+    user = await make_user()
+    departure = await make_departure()
+    csrf = await login(client, user)
+    review, data = await review_page(client, departure, csrf)
+    key = _KEY.search(await review.text()).group(1)
+    first, second = await asyncio.gather(confirm(client, departure, data, key), confirm(client, departure, data, key))
+    assert first.status == second.status == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert await Booking.all().count() == 1
+
+
+async def test_sold_out_meanwhile_brings_the_form_back_with_the_seats_left(client):
+    user = await make_user()
+    departure = await make_departure(capacity=3)
+    csrf = await login(client, user)
+    review, data = await review_page(client, departure, csrf)
+    await hold(await make_user("other@example.com"), departure, 2)  # someone else was faster
+    response = await confirm(client, departure, data, _KEY.search(await review.text()).group(1))
+    html = await response.text()
+    assert response.status == 409
+    assert "Only 1 seat is left" in html and 'value="Meera Iyer"' in html
+    assert await Booking.filter(user=user).count() == 0
+
+
+async def test_past_and_unpublished_departures_cannot_be_booked(client):
+    user = await make_user()
+    await login(client, user)
+    past = await client.get(f"/departures/{(await make_departure(days_ahead=-1)).id}/book")
+    assert past.status == 409 and "already started" in await past.text()
+    hidden = await client.get(f"/departures/{(await make_departure(is_published=False)).id}/book")
+    assert hidden.status == 404
+
+
+async def test_booking_needs_login(client):
+    departure = await make_departure()
+    response = await client.get(f"/departures/{departure.id}/book?count=2", allow_redirects=False)
+    assert response.status == 302
+    assert response.headers["Location"].startswith("/login?next=/departures/")
+
+
+async def test_my_bookings_lists_upcoming_and_cancelled(client):
+    user = await make_user()
+    upcoming = await hold(user, await make_departure())
+    gone = await hold(user, await make_departure(days_ahead=50))
+    await service.cancel_booking(gone.reference, actor=user, today=TODAY, now=NOW)
+    await hold(await make_user("ravi@example.com"), await make_departure())  # not mine
+    await login(client, user)
+    html = await (await client.get("/bookings")).text()
+    upcoming_part, _, ended_part = html.partition("Cancelled and expired")
+    assert upcoming.reference in upcoming_part and gone.reference in ended_part
+    assert html.count("/bookings/YT-") == 2
+
+
+async def test_another_users_booking_is_404_and_an_admin_sees_it(client):
+    booking = await hold(await make_user(), await make_departure())
+    await login(client, await make_user("ravi@example.com"))
+    for path in ("", "/travellers", "/cancel"):
+        assert (await client.get(f"/bookings/{booking.reference}{path}")).status == 404
+    client.session.cookie_jar.clear()
+    await login(client, await make_user("ops@example.com", role="admin"))
+    assert (await client.get(f"/bookings/{booking.reference}")).status == 200
+
+
+async def test_a_stale_traveller_edit_shows_both_versions_and_keeps_mine(client):
+    user = await make_user()
+    booking = await hold(user, await make_departure())
+    await login(client, user)
+    page = await (await client.get(f"/bookings/{booking.reference}/travellers")).text()
+    csrf = csrf_in(page)
+    mine = {"csrf_token": csrf, "version": str(booking.version), **form_for([LEAD_FORM, {**COMPANION_FORM, "full_name": "Meera Menon"}])}
+    theirs = {**mine, **form_for([LEAD_FORM, {**COMPANION_FORM, "full_name": "Meera Nair"}])}
+    assert (await client.post(f"/bookings/{booking.reference}/travellers", data=theirs, allow_redirects=False)).status == 303
+    stale = await client.post(f"/bookings/{booking.reference}/travellers", data=mine)
+    html = await stale.text()
+    assert stale.status == 409
+    assert "changed by someone else" in html
+    assert "Meera Nair" in html and 'value="Meera Menon"' in html
+    new_version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    again = await client.post(f"/bookings/{booking.reference}/travellers", data={**mine, "version": new_version}, allow_redirects=False)
+    assert again.status == 303
+    assert await Traveller.filter(booking=booking, position=2).values_list("full_name", flat=True) == ["Meera Menon"]
+
+
+async def test_cancel_shows_the_refund_first_then_cancels(client, smtp_outbox):
+    user = await make_user()
+    admin = await make_user("ops@example.com", role="admin")
+    booking = await hold(user, await make_departure(days_ahead=20))
+    await Payment.create(booking=booking, method=PaymentMethod.UPI_QR, amount_paise=booking.total_paise, status=PaymentStatus.VERIFIED)
+    await service.confirm_booking(booking.reference, actor=admin, now=NOW)
+    await login(client, user)
+    screen = await client.get(f"/bookings/{booking.reference}/cancel")
+    html = await screen.text()
+    assert "you get back <strong>₹12,600</strong> (50%)" in html  # 20 days before: the 50 % tier of ₹25,200
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.CONFIRMED  # looking changes nothing
+    response = await client.post(f"/bookings/{booking.reference}/cancel", data={"csrf_token": csrf_in(html)}, allow_redirects=False)
+    assert response.status == 303
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.CANCELLED
+    assert await Refund.filter(booking=booking).values_list("amount_paise", flat=True) == [1_260_000]
+    [mail] = await smtp_outbox.wait_for(1)
+    assert "₹12,600" in mail.get_content()
+    page = await (await client.get(f"/bookings/{booking.reference}")).text()
+    assert "Cancelled" in page and "refund ₹12,600" in page
+
+
+async def test_the_server_expires_lapsed_holds_in_the_background(aiohttp_client, settings, smtp_outbox):
+    """A server started after a hold lapsed expires it by itself and mails the traveller."""
+    first = create_app(settings)
+    client = await aiohttp_client(first)
+    with first[DatabaseKey]:
+        booking = await hold(await make_user(), await make_departure())
+    await client.close()
+
+    later = create_app(settings)
+    later[ClockKey] = lambda: NOW + timedelta(minutes=16)
+    await aiohttp_client(later)  # starts the background task
+    with later[DatabaseKey]:
+        for _ in range(100):
+            if (await Booking.get(id=booking.id)).status == BookingStatus.EXPIRED:
+                break
+            await asyncio.sleep(0.05)
+        assert (await Booking.get(id=booking.id)).status == BookingStatus.EXPIRED
+        row = await AuditLog.get(entity="booking", entity_id=booking.reference, action="expired")
+        assert (row.from_state, row.actor_id) == ("held", None)
+    [mail] = await smtp_outbox.wait_for(1)
+    assert mail["Subject"] == f"Hold expired: {booking.reference}"
+    assert "back on sale" in mail.get_content()

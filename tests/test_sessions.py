@@ -1,0 +1,83 @@
+"""Session lifetime on the app's clock: idle timeout, absolute lifetime, periodic clean-up,
+and a new session id whenever someone signs in."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from yatri.keys import ClockKey
+from yatri.models import LoginAttempt
+from yatri.models import Session as SessionRow
+from yatri.services import accounts
+from yatri.web import sessions
+from yatri.web.sessions import COOKIE_NAME
+
+from tests.helpers import PASSWORD, Clock, csrf_from, login, make_user
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def app(app, clock):
+    app[ClockKey] = clock
+    return app
+
+
+def session_cookie(client) -> str | None:
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/")).get(COOKIE_NAME)
+    return cookie.value if cookie else None
+
+
+async def signed_in(client) -> bool:
+    return (await client.get("/account", allow_redirects=False)).status == 200
+
+
+async def test_a_session_ends_after_a_week_without_requests(client, clock):
+    await login(client, await make_user())
+    clock.move(days=6, hours=23)
+    assert await signed_in(client)
+    clock.move(days=7, seconds=1)
+    assert not await signed_in(client)
+    assert await SessionRow.all().count() == 0
+
+
+async def test_requests_keep_a_session_alive_until_its_absolute_lifetime(client, clock):
+    await login(client, await make_user())
+    for _ in range(4):  # a visit every 6 days: 24 days
+        clock.move(days=6)
+        assert await signed_in(client)
+    clock.move(days=6)  # day 30
+    assert not await signed_in(client)
+
+
+async def test_signing_up_starts_a_new_session(client):
+    token = await csrf_from(client, "/signup")
+    before = session_cookie(client)
+    form = {"name": "Asha", "email": "asha@example.com", "password": PASSWORD, "csrf_token": token}
+    assert (await client.post("/signup", data=form, allow_redirects=False)).status == 303
+    assert session_cookie(client) not in (None, before)
+    assert await SessionRow.filter(user__email="asha@example.com").count() == 1
+
+
+async def test_the_clean_up_runs_periodically(client, clock, monkeypatch):
+    monkeypatch.setattr(sessions, "CLEANUP_EVERY_SECONDS", 0.05)
+    user = await make_user()
+    await login(client, user)
+    await accounts.record_login_attempt(user.email, "10.0.0.1", False, clock.now)
+    clock.move(days=31)
+
+    # The loop started with the app sleeps the old interval first; start another one.
+    context = sessions.session_cleanup(client.app)
+    await anext(context)
+    try:
+        for _ in range(100):
+            if not await SessionRow.exists() and not await LoginAttempt.exists():
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await anext(context, None)
+    assert not await SessionRow.exists() and not await LoginAttempt.exists()
