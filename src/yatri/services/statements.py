@@ -87,7 +87,7 @@ def decode(data: bytes) -> str:
 
 def parse_statement(text: str) -> list[StatementRow]:
     """Credit rows of a statement; ValidationError naming each bad row (by its line) and why."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
         columns = _columns(header)
@@ -134,7 +134,7 @@ def _columns(header: list[str] | None) -> dict[str, int]:
         missing.append("reference or narration")
     if missing:
         raise _statement_error(
-            [f"Row 1: no {' and no '.join(missing)} column in the header ({', '.join(header)}); see the column mapping."]
+            [f"Row 1: missing column: {'; '.join(missing)} (the header was: {', '.join(header)}). See the column mapping."]
         )
     return found
 
