@@ -12,8 +12,9 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from yatri.errors import Conflict, NotFound, ValidationError
-from yatri.models import Role, Session, User
+from yatri.models import Role, User
 from yatri.services import audit
+from yatri.services.accounts import end_sessions
 from yatri.services.paging import Page, paginate
 
 PER_PAGE = 25
@@ -71,7 +72,7 @@ async def set_role(user_id: int | str, role: Role, actor: User) -> User:
         user.role = role
         user.version += 1
         await user.save(update_fields=["role", "version", "updated_at"])
-        ended = await Session.filter(user_id=user.id).delete()
+        ended = await end_sessions(user)
         await audit.record(
             "user", user.id, "role_changed", before.value, role.value, actor=actor,
             data={"before": {"role": before.value}, "after": {"role": role.value}, "sessions_ended": ended},

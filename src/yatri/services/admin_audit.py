@@ -1,0 +1,158 @@
+"""The audit log as the operator reads it: who changed what and when, before and after.
+
+Rows keep their changes in two shapes: catalogue, departure and user edits store
+`data = {"before": {...}, "after": {...}}`; bookings and payments move between states
+(`from_state` -> `to_state`). Both become a list of `Change`s here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.queryset import QuerySet
+
+from yatri.models import AuditLog, User
+from yatri.services.paging import Page, paginate
+
+PER_PAGE = 50
+MAX_VALUE = 300
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    log: AuditLog
+    changes: list[Change]
+    details: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    entity: str = ""
+    entity_id: str = ""
+    action: str = ""
+    actor: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def query_params(self) -> dict[str, str]:
+        params = {"entity": self.entity, "id": self.entity_id, "action": self.action,
+                  "actor": str(self.actor or ""), "from": _iso(self.date_from), "to": _iso(self.date_to)}  # fmt: skip
+        return {key: value for key, value in params.items() if value}
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _short(text: str, limit: int = 64) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def _day(raw: str, label: str, errors: dict[str, str], key: str) -> date | None:
+    if not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        errors[key] = f"Enter the {label} as a date, like 2026-12-01."
+        return None
+
+
+def parse_filters(params: Mapping[str, str]) -> tuple[AuditFilters, dict[str, str]]:
+    """Filters from the query string; a bad one is left out and explained."""
+    errors: dict[str, str] = {}
+    actor_raw = params.get("actor", "").strip()
+    actor = int(actor_raw) if actor_raw.isascii() and actor_raw.isdigit() and len(actor_raw) < 10 else None
+    if actor_raw and actor is None:
+        errors["actor"] = "Pick someone from the list."
+    date_from = _day(params.get("from", ""), "first day", errors, "from")
+    date_to = _day(params.get("to", ""), "last day", errors, "to")
+    if date_from and date_to and date_to < date_from:
+        errors["to"] = "The last day cannot be before the first day."
+        date_to = None
+    filters = AuditFilters(
+        entity=_short(params.get("entity", ""), 32), entity_id=_short(params.get("id", "")), action=_short(params.get("action", ""), 48),
+        actor=actor, date_from=date_from, date_to=date_to,
+    )  # fmt: skip
+    return filters, errors
+
+
+def _query(filters: AuditFilters, zone: ZoneInfo) -> QuerySet:
+    query = AuditLog.all()
+    if filters.entity:
+        query = query.filter(entity=filters.entity)
+    if filters.entity_id:
+        query = query.filter(entity_id=filters.entity_id)
+    if filters.action:
+        query = query.filter(action=filters.action)
+    if filters.actor is not None:
+        query = query.filter(actor_id=filters.actor)
+    if filters.date_from:
+        query = query.filter(created_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=zone))
+    if filters.date_to:
+        query = query.filter(created_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=zone))
+    return query
+
+
+async def search(filters: AuditFilters, zone: ZoneInfo, page: int = 1) -> Page:
+    """Matching rows, newest first, as `Entry`s."""
+    query = _query(filters, zone).select_related("actor").order_by("-created_at", "-id")
+    found = await paginate(query, page, PER_PAGE)
+    return Page([entry(log) for log in found.rows], found.number, found.per_page, found.total)
+
+
+@dataclass(frozen=True)
+class Choices:
+    entities: list[str]
+    actions: list[str]
+    actors: list[User] = field(default_factory=list)
+
+
+async def choices(entity: str = "") -> Choices:
+    """What the filter lists offer: entities, actions (of `entity` when given), actors.
+    (Each DISTINCT query names its own order: PostgreSQL refuses the model's default one.)"""
+    entities = sorted(set(await AuditLog.all().order_by("entity").distinct().values_list("entity", flat=True)))
+    actions_query = AuditLog.filter(entity=entity) if entity else AuditLog.all()
+    actions = sorted(set(await actions_query.order_by("action").distinct().values_list("action", flat=True)))
+    actor_ids = set(await AuditLog.filter(actor_id__isnull=False).order_by("actor_id").distinct().values_list("actor_id", flat=True))
+    actors = list(await User.filter(id__in=actor_ids).order_by("name", "id")) if actor_ids else []
+    return Choices(entities, actions, actors)
+
+
+# ---------------------------------------------------------------- reading one row
+
+
+def show(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def entry(log: AuditLog) -> Entry:
+    data = log.data if isinstance(log.data, dict) else {"data": log.data}
+    changes = []
+    if log.from_state or log.to_state:
+        changes.append(Change("status", show(log.from_state), show(log.to_state)))
+    before, after = data.get("before"), data.get("after")
+    if isinstance(before, dict | type(None)) and isinstance(after, dict | type(None)) and (before or after):
+        before, after = before or {}, after or {}
+        for name in [*before, *(k for k in after if k not in before)]:
+            if (before.get(name), after.get(name)) != (log.from_state, log.to_state):  # said already as the status
+                changes.append(Change(name, show(before.get(name)), show(after.get(name))))
+        rest = {k: v for k, v in data.items() if k not in ("before", "after")}
+    else:
+        rest = data
+    return Entry(log, changes, [(key, show(value)) for key, value in rest.items()])
