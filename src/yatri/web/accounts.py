@@ -28,9 +28,11 @@ def auth_context(request: web.Request, **context) -> dict:
     return {"errors": {}, "google": bool(request.app[SettingsKey].google_client_id), **context}
 
 
-async def send_verification(request: web.Request, user: User) -> None:
-    token = await accounts.issue_token(user, TokenPurpose.VERIFY_EMAIL, _now(request))
-    await request.app[NotifierKey].send(
+async def send_verification(request: web.Request, user: User) -> bool:
+    token = await accounts.issue_verification(user, _now(request))
+    if token is None:
+        return False
+    return await request.app[NotifierKey].send(
         user.email, "Confirm your email for Yatri", "email/verify_email.txt", name=user.name, token=token
     )
 
@@ -109,9 +111,10 @@ async def verify_email(request: web.Request) -> web.Response:
 @require_login
 async def resend_verification(request: web.Request) -> web.Response:
     user = current_user(request)
-    if not user.email_verified:
-        await send_verification(request, user)
+    if await send_verification(request, user):
         await flash(request, f"We sent a new link to {user.email}.")
+    elif not user.email_verified:
+        await flash(request, "We could not send a new link just now. Check your inbox for the last one, or try later.", "warning")
     raise web.HTTPSeeOther("/account")
 
 
@@ -201,8 +204,9 @@ async def change_password(request: web.Request) -> web.Response:
     user = current_user(request)
     try:
         await accounts.change_password(
-            user, _text(form, "current_password"), _text(form, "new_password"), await current_session_hash(request)
-        )
+            user, _text(form, "current_password"), _text(form, "new_password"), _now(request),
+            await current_session_hash(request),
+        )  # fmt: skip
     except ValidationError as exc:
         context = _account_context(user, password_errors=exc.errors)
         return render(request, "pages/account.html", context, status=422)
