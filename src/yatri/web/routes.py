@@ -4,7 +4,7 @@ from aiohttp import web
 
 from yatri.api.routes import add_api_routes
 from yatri.keys import MetricsKey, StaticKey
-from yatri.web import accounts, bookings, catalogue, ops, pages, payments
+from yatri.web import accounts, bookings, catalogue, google, ops, pages, payments
 from yatri.web.admin import add_admin_routes
 
 
@@ -30,6 +30,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/account", accounts.update_profile)
     app.router.add_post("/account/password", accounts.change_password)
     app.router.add_post("/account/verify-email", accounts.resend_verification)
+    app.router.add_get("/auth/google", google.start, name="google")
+    app.router.add_get("/auth/google/callback", google.callback, name="google_callback")
 
     add_api_routes(app)
 
