@@ -1,7 +1,8 @@
 """Every error under /api/ is RFC 9457 problem+json, whatever raised it."""
 
 from tests.api_helpers import bearer, bearer_for, is_problem
-from tests.helpers import make_user
+from tests.booking_data import make_departure
+from tests.helpers import PASSWORD, make_user
 
 
 async def problem(response, status: int) -> dict:
@@ -62,3 +63,30 @@ async def test_a_body_too_large_is_refused_as_problem_json(client):
         "/api/v1/auth/token", data=b'{"email": "' + b"a" * 70_000 + b'"}', headers={"Content-Type": "application/json"}
     )
     assert (await problem(response, 422))["errors"] == [{"field": "body", "message": "The body is too large."}]
+
+
+async def test_a_traveller_token_on_an_admin_route_is_403(client):
+    await make_user()
+    await problem(await client.get("/api/v1/admin/trips", headers=await bearer_for(client)), 403)
+
+
+async def test_a_sold_out_departure_is_409(client):
+    await make_user()
+    departure = await make_departure(capacity=1)
+    travellers = [{"full_name": "Asha Rao", "age": 31, "phone": "9876543210", "email": "asha@example.com",
+                   "emergency_contact_name": "Ravi Rao", "emergency_contact_phone": "9812345678"}, {"full_name": "Meera", "age": 9}]  # fmt: skip
+    response = await client.post(
+        "/api/v1/bookings", json={"departure_id": departure.id, "travellers": travellers}, headers=await bearer_for(client)
+    )
+    await problem(response, 409)
+
+
+async def test_too_many_failed_sign_ins_are_429_with_retry_after(client):
+    await make_user()
+    for _ in range(5):
+        wrong = await client.post("/api/v1/auth/token", json={"email": "asha@example.com", "password": "wrong-password-1"})
+        await problem(wrong, 401)
+    # Now even the right password waits: the login form's throttle, shared.
+    throttled = await client.post("/api/v1/auth/token", json={"email": "asha@example.com", "password": PASSWORD})
+    assert "Too many failed logins" in (await problem(throttled, 429))["detail"]
+    assert 0 < int(throttled.headers["Retry-After"]) <= 15 * 60

@@ -23,12 +23,17 @@ _REFERENCE = re.compile(r"^[A-Za-z0-9-]{1,12}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-async def _mine(request: web.Request) -> Booking:
-    """The booking named in the path, if it is the caller's (404 otherwise, as for no booking)."""
+def path_reference(request: web.Request) -> str:
+    """The booking reference in the path; 404 for anything that cannot be one."""
     reference = request.match_info["ref"]
     if not _REFERENCE.match(reference):
         raise NotFound("We could not find that booking.")
-    return await service.booking_for(api_user(request), reference)
+    return reference
+
+
+async def _mine(request: web.Request) -> Booking:
+    """The booking named in the path, if it is the caller's (404 otherwise, as for no booking)."""
+    return await service.booking_for(api_user(request), path_reference(request))
 
 
 def _iso(moment) -> str | None:

@@ -296,6 +296,34 @@ COMPONENTS = {
                 "cancelled_bookings": {"type": "array", "items": {"type": "string"}, "description": "References, each refunded in full"},
             },
         },
+        "GoogleIdToken": {
+            "type": "object",
+            "required": ["id_token"],
+            "properties": {"id_token": {"type": "string", "description": "The ID token Google Sign-In gave the app"}},
+        },
+        "UtrSubmission": {
+            "type": "object",
+            "required": ["utr"],
+            "properties": {"utr": {"type": "string", "description": "The 12-digit UPI transaction reference"}},
+        },
+        "PaymentInfo": {
+            "type": "object",
+            "required": ["reference", "status", "payable", "amount_paise", "hold_expires_at", "payee_name", "vpa",
+                         "upi_link", "qr_svg", "payments", "refunds"],
+            "properties": {
+                "reference": {"type": "string"},
+                "status": {"$ref": "#/components/schemas/Booking/properties/status"},
+                "payable": {"type": "boolean", "description": "Whether a UTR can be sent now"},
+                "amount_paise": {"type": "integer"},
+                "hold_expires_at": {"type": ["string", "null"], "format": "date-time"},
+                "payee_name": {"type": "string"},
+                "vpa": {"type": "string"},
+                "upi_link": {"type": "string", "description": "The upi://pay deep link"},
+                "qr_svg": {"type": "string", "description": "The link as an SVG QR code"},
+                "payments": {"$ref": "#/components/schemas/BookingDetail/properties/payments"},
+                "refunds": {"$ref": "#/components/schemas/BookingDetail/properties/refunds"},
+            },
+        },
         "ProfileChange": {
             "type": "object",
             "description": "The fields to change; an empty or null phone clears it.",
@@ -399,6 +427,7 @@ _ERROR_TEXT = {
     422: "Invalid fields",
     428: "If-Match is required",
     429: "Too many attempts",
+    503: "A service we depend on cannot be reached",
 }
 
 

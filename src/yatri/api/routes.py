@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp_cors
 from aiohttp import web
 
-from yatri.api import admin, auth, bookings, catalogue, me
+from yatri.api import admin, auth, bookings, catalogue, me, payments
 from yatri.api.openapi import IDEMPOTENCY_KEY, IF_MATCH, TRIP_FILTERS, Operation, document, handler, path, query
 from yatri.keys import SettingsKey
 
@@ -16,6 +16,8 @@ REF = path("ref", "The booking reference, like YT-7K3Q9M")
 OPERATIONS = [
     Operation("POST", "/api/v1/auth/token", auth.token, "Sign in with email and password", "auth",
               request="Credentials", response="TokenPair", errors=(401, 429)),
+    Operation("POST", "/api/v1/auth/google", auth.google, "Trade a Google ID token for tokens", "auth",
+              request="GoogleIdToken", response="TokenPair", errors=(401, 403, 404, 503)),
     Operation("POST", "/api/v1/auth/refresh", auth.refresh, "Trade a refresh token for a new pair", "auth",
               request="RefreshRequest", response="TokenPair", errors=(401,)),
     Operation("POST", "/api/v1/auth/logout", auth.logout, "Revoke a refresh token and its family", "auth",
@@ -40,6 +42,11 @@ OPERATIONS = [
               response="BookingDetail", auth=True, errors=(404,), parameters=(REF,)),
     Operation("POST", "/api/v1/bookings/{ref}/cancel", bookings.cancel, "Cancel a booking; a refund is due by the policy",
               "bookings", response="BookingDetail", auth=True, errors=(404, 409), parameters=(REF,)),
+    Operation("GET", "/api/v1/bookings/{ref}/payment", payments.payment, "How to pay: the UPI link, its QR code, payments so far",
+              "payments", response="PaymentInfo", auth=True, errors=(404,), parameters=(REF,)),
+    Operation("POST", "/api/v1/bookings/{ref}/payment", payments.submit_utr, "Tell us the UTR of your UPI payment",
+              "payments", request="UtrSubmission", response="PaymentInfo", status=201, auth=True, errors=(404, 409),
+              parameters=(REF,)),
     Operation("GET", "/api/v1/admin/trips", admin.trips, "Every trip, drafts included", "admin", response="AdminTripList",
               auth=True, errors=(403, 422), parameters=(query("q", "Words in the title, slug or destination"),
                                                        query("status", "all, published or draft"))),
