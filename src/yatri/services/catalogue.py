@@ -319,6 +319,11 @@ async def search_trips(
     return SearchResult(filters, cards, total, page, pages)
 
 
+def _offered(**where):
+    """Departures travellers are offered: not cancelled by the operator, sales open."""
+    return Departure.filter(cancelled_at__isnull=True, sales_closed=False, **where)
+
+
 def _filter_query(filters: TripFilters, today: date):
     query = Trip.filter(is_published=True)
     for word in _words(filters.q):
@@ -340,7 +345,7 @@ def _filter_query(filters: TripFilters, today: date):
     if filters.max_price is not None:
         query = query.filter(price_paise__lte=filters.max_price * 100)
     if filters.date_from or filters.date_to:
-        runs = Departure.filter(starts_on__gte=max(filters.date_from or today, today))
+        runs = _offered(starts_on__gte=max(filters.date_from or today, today))
         if filters.date_to:
             runs = runs.filter(starts_on__lte=filters.date_to)
         query = query.filter(id__in=Subquery(runs.values("trip_id")))
@@ -366,7 +371,7 @@ async def _next_departures(trip_ids: list[int], today: date) -> dict[int, date]:
     if not trip_ids:
         return {}
     rows = (
-        await Departure.filter(trip_id__in=trip_ids, starts_on__gte=today)
+        await _offered(trip_id__in=trip_ids, starts_on__gte=today)
         .annotate(first=Min("starts_on"))
         .group_by("trip_id")
         .values("trip_id", "first")
@@ -401,7 +406,7 @@ async def trip_page(slug: str, today: date, now: datetime, cache: QueryCache | N
         trip = await Trip.get_or_none(slug=slug, is_published=True).select_related("destination")
         if trip is None:
             return None
-        departures = await Departure.filter(trip=trip, starts_on__gte=today).order_by("starts_on")
+        departures = await _offered(trip=trip, starts_on__gte=today).order_by("starts_on")
         for departure in departures:
             departure.trip = trip
         return trip, list(departures)
@@ -450,7 +455,7 @@ async def home_page(today: date, now: datetime, cache: QueryCache | None = None,
     async def load_upcoming() -> list[Departure]:
         # More than needed: some of the next runs may be sold out.
         return list(
-            await Departure.filter(starts_on__gte=today, trip__is_published=True)
+            await _offered(starts_on__gte=today, trip__is_published=True)
             .select_related("trip", "trip__destination")
             .order_by("starts_on", "id")
             .limit(upcoming * 4)
