@@ -16,6 +16,13 @@ from tests.booking_data import COMPANION_FORM, LEAD_FORM, NOW, TODAY, form_for, 
 from tests.helpers import csrf_in, login, make_user
 
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def confirm_form(review_html: str) -> dict[str, str]:
+    """What the review page's Confirm button posts: its own hidden fields."""
+    form = review_html[review_html.index('action="/departures/'):]
+    return dict(_HIDDEN.findall(form[: form.index("</form>")]))
 
 
 async def review_page(client, departure, csrf, travellers=(LEAD_FORM, COMPANION_FORM)):
@@ -40,8 +47,9 @@ async def test_book_two_travellers_review_the_price_and_hold_the_seats(client, s
     html = await review.text()
     assert review.status == 200
     assert "₹24,000" in html and "₹1,200" in html and "₹25,200" in html  # subtotal, GST 5%, total
-    key = _KEY.search(html).group(1)
-    response = await confirm(client, departure, data, key)
+    posted = confirm_form(html)
+    assert posted["csrf_token"] == csrf and posted["t2-full_name"] == "Meera Iyer" and posted["idempotency_key"]
+    response = await client.post(f"/departures/{departure.id}/book", data=posted, allow_redirects=False)
     assert response.status == 303
     booking = await Booking.get(user=user)
     assert response.headers["Location"] == f"/bookings/{booking.reference}"
@@ -163,7 +171,8 @@ async def test_cancel_shows_the_refund_first_then_cancels(client, smtp_outbox):
     html = await screen.text()
     assert "you get back <strong>₹12,600</strong> (50%)" in html  # 20 days before: the 50 % tier of ₹25,200
     assert (await Booking.get(id=booking.id)).status == BookingStatus.CONFIRMED  # looking changes nothing
-    response = await client.post(f"/bookings/{booking.reference}/cancel", data={"csrf_token": csrf_in(html)}, allow_redirects=False)
+    form = html[html.index(f'action="/bookings/{booking.reference}/cancel"'):]
+    response = await client.post(f"/bookings/{booking.reference}/cancel", data=dict(_HIDDEN.findall(form[: form.index("</form>")])), allow_redirects=False)
     assert response.status == 303
     assert (await Booking.get(id=booking.id)).status == BookingStatus.CANCELLED
     assert await Refund.filter(booking=booking).values_list("amount_paise", flat=True) == [1_260_000]

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import aiohttp_jinja2
+import httpx2
 import jinja2
 from aiohttp import web
 from aiohttp_session import session_middleware
 
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
-from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, MediaKey, MetricsKey, NotifierKey, SettingsKey, StaticKey
+from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, MediaKey, MetricsKey, NotifierKey, OidcKey, SettingsKey, StaticKey
 from yatri.services.catalogue import QueryCache
+from yatri.services.google import OidcProvider
 from yatri.services.media import MAX_UPLOAD_BYTES, CloudinaryMediaStore, LocalMediaStore
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
@@ -61,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(session_cleanup)
     app.cleanup_ctx.append(expire_holds)
+    app.cleanup_ctx.append(_oidc)
     add_routes(app)
     return app
 
@@ -81,3 +84,10 @@ async def _database(app: web.Application):
     app[DatabaseKey] = await open_database(app[SettingsKey])
     yield
     await app[DatabaseKey].close_connections()
+
+
+async def _oidc(app: web.Application):
+    """One httpx2 client for the OpenID provider's metadata and keys, closed at shutdown."""
+    async with httpx2.AsyncClient(timeout=10) as http:
+        app[OidcKey] = OidcProvider(http, app[SettingsKey].oidc_metadata_url)
+        yield

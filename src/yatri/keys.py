@@ -10,6 +10,7 @@ from tortoise.context import TortoiseContext
 
 from yatri.services.notify import Notifier
 from yatri.services.catalogue import QueryCache
+from yatri.services.google import OidcProvider
 from yatri.services.media import MediaStore
 from yatri.settings import Settings
 from yatri.web.metrics import Metrics
@@ -25,4 +26,6 @@ ClockKey = web.AppKey("clock", Callable[[], datetime])
 # Catalogue area
 CatalogueCacheKey = web.AppKey("catalogue_cache", QueryCache)
 MediaKey = web.AppKey("media", MediaStore)
+# Accounts area: the OpenID provider (Google) with its cached metadata and keys
+OidcKey = web.AppKey("oidc", OidcProvider)
 RequestIdKey = web.RequestKey("request_id", str)

@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from yatri.errors import TooManyRequests, ValidationError
+from yatri.errors import PermissionDenied, TooManyRequests, ValidationError
 from yatri.models import AccountToken, LoginAttempt, Role, Session, TokenPurpose, User
 from yatri.services.audit import record
 
@@ -327,3 +327,40 @@ async def attempt_login(email: str, password: str, *, ip: str, now: datetime) ->
 async def delete_old_login_attempts(now: datetime) -> int:
     """Attempts older than the window no longer count; the periodic clean-up drops them."""
     return await LoginAttempt.filter(created_at__lte=now - THROTTLE_WINDOW).delete()
+
+
+UNVERIFIED_GOOGLE_EMAIL = (
+    "Your Google account's email address is not verified, so we cannot sign you in with it. "
+    "Verify it with Google first, or sign up with an email and password."
+)
+
+
+async def sign_in_with_google(claims: dict) -> User:
+    """The account for verified ID-token claims: matched by Google's `sub`, then by the
+    email (linking the two), or created. An unverified Google email is refused."""
+    email = normalise_email(str(claims.get("email") or ""))
+    if not email or claims.get("email_verified") not in (True, "true"):
+        raise PermissionDenied(UNVERIFIED_GOOGLE_EMAIL)
+    sub = str(claims["sub"])
+    async with in_transaction():
+        user = await User.get_or_none(google_sub=sub) or await User.get_or_none(email=email)
+        if user is None:
+            name = " ".join(str(claims.get("name") or "").split())[:120] or email.split("@")[0]
+            user = await User.create(email=email, name=name, google_sub=sub, email_verified=True)
+            await record("user", user.id, "google_signup", actor=user)
+        elif user.google_sub != sub:
+            await _link_google(user, sub)
+    if not user.is_active:
+        raise PermissionDenied("This account is disabled.")
+    return user
+
+
+async def _link_google(user: User, sub: str) -> None:
+    if not user.email_verified:
+        # Nobody proved the address when this account was made, so whoever chose its
+        # password may not own the mailbox: Google now proves it, and the password goes.
+        user.password_hash = None
+    user.google_sub = sub
+    user.email_verified = True
+    await user.save(update_fields=["google_sub", "email_verified", "password_hash", "updated_at"])
+    await record("user", user.id, "google_linked", actor=user)

@@ -23,7 +23,7 @@ def _text(form, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _auth_context(request: web.Request, **context) -> dict:
+def auth_context(request: web.Request, **context) -> dict:
     """What the login and sign-up pages share: the Google button only when it is set up."""
     return {"errors": {}, "google": bool(request.app[SettingsKey].google_client_id), **context}
 
@@ -42,7 +42,7 @@ async def login_page(request: web.Request) -> web.Response:
     target = safe_next(request.query.get("next"))
     if current_user(request) is not None:
         raise web.HTTPFound(target)
-    return render(request, "pages/login.html", _auth_context(request, form={"email": ""}, next=target))
+    return render(request, "pages/login.html", auth_context(request, form={"email": ""}, next=target))
 
 
 async def login(request: web.Request) -> web.Response:
@@ -54,7 +54,7 @@ async def login(request: web.Request) -> web.Response:
     except (ValidationError, TooManyRequests) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {"__all__": exc.detail}
         response = render(
-            request, "pages/login.html", _auth_context(request, form={"email": email}, errors=errors, next=target),
+            request, "pages/login.html", auth_context(request, form={"email": email}, errors=errors, next=target),
             status=exc.status,
         )  # fmt: skip
         if isinstance(exc, TooManyRequests):
@@ -78,7 +78,7 @@ async def signup_page(request: web.Request) -> web.Response:
     if current_user(request) is not None:
         raise web.HTTPFound(target)
     form = {"name": "", "email": "", "phone": ""}
-    return render(request, "pages/signup.html", _auth_context(request, form=form, next=target))
+    return render(request, "pages/signup.html", auth_context(request, form=form, next=target))
 
 
 async def signup(request: web.Request) -> web.Response:
@@ -88,7 +88,7 @@ async def signup(request: web.Request) -> web.Response:
     try:
         user = await accounts.sign_up(password=_text(form, "password"), **values)
     except ValidationError as exc:
-        context = _auth_context(request, form=values, errors=exc.errors, next=target)
+        context = auth_context(request, form=values, errors=exc.errors, next=target)
         return render(request, "pages/signup.html", context, status=422)
     await send_verification(request, user)
     await login_user(request, user)

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from yatri.api.routes import add_api_routes
 from yatri.keys import MetricsKey, StaticKey
-from yatri.web import accounts, bookings, catalogue, ops, pages
+from yatri.web import accounts, bookings, catalogue, google, ops, pages, payments
 from yatri.web.admin import add_admin_routes
 
 
@@ -30,6 +30,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/account", accounts.update_profile)
     app.router.add_post("/account/password", accounts.change_password)
     app.router.add_post("/account/verify-email", accounts.resend_verification)
+    app.router.add_get("/auth/google", google.start, name="google")
+    app.router.add_get("/auth/google/callback", google.callback, name="google_callback")
 
     add_api_routes(app)
 
@@ -49,5 +51,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/bookings/{ref}/travellers", bookings.save_travellers)
     app.router.add_get("/bookings/{ref}/cancel", bookings.cancel_page)
     app.router.add_post("/bookings/{ref}/cancel", bookings.cancel)
+
+    # payments
+    app.router.add_get("/bookings/{ref}/pay", payments.pay_page, name="booking_pay")
+    app.router.add_post("/bookings/{ref}/pay", payments.submit_utr, name="booking_pay_utr")
+    app.router.add_get("/bookings/{ref}/receipt", payments.receipt, name="booking_receipt")
+    app.router.add_post("/payments/webhook/razorpay", payments.razorpay_webhook, name="razorpay_webhook")
 
     add_admin_routes(app)

@@ -1,0 +1,190 @@
+"""Google sign-in (OpenID Connect): the provider's discovery document and keys, the
+authorization-code exchange, and ID-token verification.
+
+`OIDC_METADATA_URL` names the provider (Google's discovery document by default; tests run
+a local one). `OidcProvider` fetches that document and its JWKS with one shared httpx2
+client, keeps them an hour, and fetches them again early when a token is signed by a key
+it has not seen (the provider rotated its keys). `verify_id_token` is pure: it takes the
+raw token and returns the verified claims, so the HTML flow and the JSON API share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx2
+from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from joserfc import jwt
+from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet
+
+from yatri.errors import Unauthorized, YatriError
+
+log = logging.getLogger("yatri.google")
+
+CACHE_FOR = timedelta(hours=1)
+# Clocks differ a little between Google and us.
+LEEWAY_SECONDS = 60
+ALGORITHMS = ["RS256"]
+SCOPE = "openid email profile"
+# Google's ID tokens name their issuer with or without the scheme.
+ISSUER_ALIASES = {"https://accounts.google.com": ("https://accounts.google.com", "accounts.google.com")}
+
+
+class GoogleSignInFailed(Unauthorized):
+    """The provider's answer could not be trusted; `reason` says why, for the log."""
+
+    title = "Google sign-in failed"
+
+    def __init__(self, reason: str, detail: str = "We could not confirm your Google sign-in. Please try again.") -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+class ProviderUnavailable(YatriError):
+    status = 503
+    title = "Google sign-in is unavailable"
+
+
+@dataclass(frozen=True)
+class Provider:
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    keys: KeySet
+    fetched_at: datetime
+
+
+def verify_id_token(id_token: str, *, provider: Provider, client_id: str, now: datetime, nonce: str | None = None) -> dict:
+    """The claims of an ID token signed by one of the provider's keys (RS256), issued by it
+    for `client_id`, not expired, and carrying `nonce` when one is given.
+    Raises GoogleSignInFailed (with a `reason`) otherwise; InvalidKeyIdError for an unknown key."""
+    if not isinstance(id_token, str) or not id_token:
+        raise GoogleSignInFailed("missing_id_token")
+    try:
+        claims = jwt.decode(id_token, provider.keys, algorithms=ALGORITHMS).claims
+    except InvalidKeyIdError:
+        raise
+    except JoseError as exc:
+        raise GoogleSignInFailed(exc.error) from None
+    except (ValueError, TypeError):
+        raise GoogleSignInFailed("malformed") from None
+    options = {
+        "iss": {"essential": True, "values": list(ISSUER_ALIASES.get(provider.issuer, (provider.issuer,)))},
+        "aud": {"essential": True, "value": client_id},
+        "exp": {"essential": True},
+        "sub": {"essential": True},
+    }
+    if nonce is not None:
+        options["nonce"] = {"essential": True, "value": nonce}
+    try:
+        jwt.JWTClaimsRegistry(now=int(now.timestamp()), leeway=LEEWAY_SECONDS, **options).validate(claims)
+    except JoseError as exc:
+        raise GoogleSignInFailed(getattr(exc, "claim", None) or exc.error) from None
+    # With several audiences, the token must have been issued to us (OpenID Connect Core 3.1.3.7).
+    if isinstance(claims["aud"], list) and len(claims["aud"]) > 1 and claims.get("azp") != client_id:
+        raise GoogleSignInFailed("azp")
+    return claims
+
+
+class OidcProvider:
+    """The provider's metadata and keys, fetched with a shared httpx2 client and cached."""
+
+    def __init__(self, http: httpx2.AsyncClient, metadata_url: str) -> None:
+        self._http = http
+        self._metadata_url = metadata_url
+        self._cached: Provider | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self, now: datetime, *, refresh: bool = False) -> Provider:
+        async with self._lock:
+            cached = self._cached
+            if cached is None or refresh or now - cached.fetched_at >= CACHE_FOR:
+                self._cached = await self._fetch(now)
+            return self._cached
+
+    async def _fetch(self, now: datetime) -> Provider:
+        try:
+            metadata = await self._json(self._metadata_url)
+            keys = KeySet.import_key_set(await self._json(metadata["jwks_uri"]))
+            return Provider(
+                issuer=metadata["issuer"],
+                authorization_endpoint=metadata["authorization_endpoint"],
+                token_endpoint=metadata["token_endpoint"],
+                keys=keys,
+                fetched_at=now,
+            )
+        except (httpx2.HTTPError, KeyError, TypeError, ValueError, JoseError) as exc:
+            log.warning("could not load the OpenID provider from %s: %r", self._metadata_url, exc)
+            raise ProviderUnavailable(
+                "Google sign-in cannot be reached right now. Try again in a minute, or log in with your password."
+            ) from None
+
+    async def _json(self, url: str) -> dict:
+        response = await self._http.get(url)
+        response.raise_for_status()
+        return response.json()
+
+    async def verify(self, id_token: str, *, client_id: str, now: datetime, nonce: str | None = None) -> dict:
+        """`verify_id_token` with the cached keys, fetched again once for an unknown key id."""
+        provider = await self.get(now)
+        try:
+            return verify_id_token(id_token, provider=provider, client_id=client_id, now=now, nonce=nonce)
+        except InvalidKeyIdError:
+            provider = await self.get(now, refresh=True)
+        try:
+            return verify_id_token(id_token, provider=provider, client_id=client_id, now=now, nonce=nonce)
+        except InvalidKeyIdError:
+            raise GoogleSignInFailed("unknown_key") from None
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """Where to send the browser, and what to keep in its session until it comes back."""
+
+    url: str
+    state: str
+    nonce: str
+    code_verifier: str
+
+
+def _client(client_id: str, client_secret: str, redirect_uri: str) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=client_id,
+        client_secret=client_secret,
+        scope=SCOPE,
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+        timeout=10,
+    )
+
+
+async def authorization(provider: Provider, *, client_id: str, client_secret: str, redirect_uri: str) -> Authorization:
+    """The authorization request: a random state, nonce and PKCE verifier."""
+    nonce, verifier = generate_token(32), generate_token(48)
+    async with _client(client_id, client_secret, redirect_uri) as client:
+        url, state = client.create_authorization_url(provider.authorization_endpoint, code_verifier=verifier, nonce=nonce)
+    return Authorization(url=url, state=state, nonce=nonce, code_verifier=verifier)
+
+
+async def exchange_code(
+    provider: Provider, *, client_id: str, client_secret: str, redirect_uri: str, code: str, code_verifier: str
+) -> str:
+    """Trade the authorization code for the provider's tokens; returns the raw ID token."""
+    async with _client(client_id, client_secret, redirect_uri) as client:
+        try:
+            token = await client.fetch_token(provider.token_endpoint, code=code, code_verifier=code_verifier)
+        except OAuthError as exc:
+            raise GoogleSignInFailed(f"token_endpoint:{exc.error}") from None
+        except (httpx2.HTTPError, ValueError) as exc:
+            log.warning("token request to %s failed: %r", provider.token_endpoint, exc)
+            raise ProviderUnavailable("Google sign-in cannot be reached right now. Try again in a minute.") from None
+    id_token = token.get("id_token")
+    if not id_token:
+        raise GoogleSignInFailed("no_id_token")
+    return id_token

@@ -1,0 +1,157 @@
+"""/admin/payments and /admin/refunds: the verification queue, bank statement
+reconciliation, refunds to pay.
+
+A verify or reject form answers HTMX with its queue row (the outcome, or the form again
+with the error in place) and a plain form post with a redirect back to the queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from yatri.errors import Conflict, ValidationError
+from yatri.keys import NotifierKey, SettingsKey
+from yatri.models import Payment
+from yatri.services import payments, statements
+from yatri.web.admin.common import admin, now
+from yatri.web.auth import flash
+from yatri.web.render import is_htmx, render
+
+SHOWN_PER_LIST = 300  # a statement's long tail of unrelated credits is counted, not all listed
+MAX_STATEMENT_BYTES = 8 * 1024 * 1024
+
+
+async def queue(request: web.Request) -> web.Response:
+    context = {
+        "queue": await payments.submitted_payments(),
+        "refunds": await payments.pending_refunds(),
+        "errors": {},
+        "admin_section": "payments",
+    }
+    return render(request, "admin/payments.html", context)
+
+
+async def _row_answer(request: web.Request, payment_id: int, done: str | None, errors: dict, status: int = 200):
+    if not is_htmx(request):
+        if done:
+            await flash(request, done)
+        else:
+            await flash(request, " ".join(errors.values()), "error")
+        raise web.HTTPSeeOther("/admin/payments")
+    payment = await Payment.get(id=payment_id).prefetch_related("booking__user", "booking__departure__trip")
+    context = {"payment": payment, "done": done, "errors": errors}
+    return render(request, "fragments/admin/payment_row.html", context, status=status)
+
+
+async def verify(request: web.Request) -> web.Response:
+    payment_id = int(request.match_info["id"])
+    try:
+        payment = await payments.verify_payment(
+            payment_id, actor=admin(request), now=now(request), notifier=request.app[NotifierKey]
+        )
+    except Conflict as exc:
+        return await _row_answer(request, payment_id, None, {"__all__": exc.detail}, exc.status)
+    done = f"Verified {payment.utr or payment.gateway_payment_id}: booking confirmed and the traveller emailed."
+    return await _row_answer(request, payment_id, done, {})
+
+
+async def reject(request: web.Request) -> web.Response:
+    payment_id = int(request.match_info["id"])
+    reason = str((await request.post()).get("reason", ""))
+    try:
+        payment = await payments.reject_payment(
+            payment_id, reason, actor=admin(request), now=now(request),
+            hold_minutes=request.app[SettingsKey].hold_minutes, notifier=request.app[NotifierKey],
+        )  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        errors = exc.errors if isinstance(exc, ValidationError) else {"__all__": exc.detail}
+        return await _row_answer(request, payment_id, None, errors, exc.status)
+    return await _row_answer(request, payment_id, f"Rejected {payment.utr}: the traveller was told why.", {})
+
+
+async def reconcile(request: web.Request) -> web.Response:
+    """Upload a statement: show matches, mismatches and unmatched payments (nothing changes yet)."""
+    upload = (await request.post()).get("statement")
+    errors, problems, result = {}, [], None
+    try:
+        if not isinstance(upload, web.FileField):
+            raise ValidationError({"statement": "Choose the bank statement's CSV file to upload."})
+        data = upload.file.read(MAX_STATEMENT_BYTES + 1)
+        if len(data) > MAX_STATEMENT_BYTES:
+            raise ValidationError({"statement": "The statement is larger than 8 MB; split it into smaller files."})
+        result = await statements.reconcile(statements.parse_statement(statements.decode(data)))
+    except ValidationError as exc:
+        errors, problems = exc.errors, getattr(exc, "problems", list(exc.errors.values()))
+    context = {
+        "result": result, "errors": errors, "problems": problems, "shown": SHOWN_PER_LIST, "admin_section": "payments",
+    }  # fmt: skip
+    return render(request, "admin/reconcile.html", context, fragment="fragments/admin/reconcile_result.html",
+                  status=422 if errors else 200)  # fmt: skip
+
+
+async def verify_matches(request: web.Request) -> web.Response:
+    """Verify the chosen statement matches; each is its own transaction, so one that changed
+    meanwhile is reported and the others still go through."""
+    chosen = (await request.post()).getall("match", [])
+    verified, problems = 0, []
+    for value in chosen:
+        try:
+            payment_id, utr, amount, line = _match_value(value)
+            await payments.verify_payment(
+                payment_id, actor=admin(request), now=now(request), notifier=request.app[NotifierKey],
+                expected=(utr, amount), source={"source": "statement", "line": line},
+            )  # fmt: skip
+            verified += 1
+        except (ValueError, Conflict) as exc:
+            problems.append(f"UTR {value.split(':')[1] if ':' in value else value}: {getattr(exc, 'detail', 'not a match')}")
+    if not chosen:
+        await flash(request, "Choose at least one match to verify.", "error")
+    else:
+        await flash(request, f"Verified {verified} payment{'s' if verified != 1 else ''} from the statement.")
+    for problem in problems:
+        await flash(request, problem, "error")
+    raise web.HTTPSeeOther("/admin/payments")
+
+
+def _match_value(value: str) -> tuple[int, str, int, int]:
+    """A match checkbox's value: 'payment id:UTR:amount in paise:statement line'."""
+    payment_id, utr, amount, line = value.split(":")
+    return int(payment_id), utr, int(amount), int(line)
+
+
+async def refunds(request: web.Request) -> web.Response:
+    context = {
+        "refunds": await payments.pending_refunds(),
+        "paid": await payments.recent_refunds(),
+        "errors": {},
+        "admin_section": "payments",
+    }
+    return render(request, "admin/refunds.html", context)
+
+
+async def refund_paid(request: web.Request) -> web.Response:
+    form = await request.post()
+    reference = str(form.get("reference", ""))
+    back = "/admin/payments" if form.get("back") == "payments" else "/admin/refunds"
+    try:
+        refund = await payments.mark_refund_paid(int(request.match_info["id"]), reference, actor=admin(request), now=now(request))
+    except (ValidationError, Conflict) as exc:
+        await flash(request, exc.detail, "error")
+    else:
+        await flash(request, f"Refund of booking {refund.booking.reference} marked paid ({refund.reference}).")
+    raise web.HTTPSeeOther(back)
+
+
+def routes() -> list[tuple[str, str, Any, str]]:
+    """(method, path, handler, name) of every payments admin route; the caller guards them."""
+    return [
+        ("GET", "/admin/payments", queue, "admin_payments"),
+        ("POST", "/admin/payments/{id:\\d+}/verify", verify, "admin_payment_verify"),
+        ("POST", "/admin/payments/{id:\\d+}/reject", reject, "admin_payment_reject"),
+        ("POST", "/admin/payments/reconcile", reconcile, "admin_payments_reconcile"),
+        ("POST", "/admin/payments/reconcile/verify", verify_matches, "admin_payments_reconcile_verify"),
+        ("GET", "/admin/refunds", refunds, "admin_refunds"),
+        ("POST", "/admin/refunds/{id:\\d+}/paid", refund_paid, "admin_refund_paid"),
+    ]

@@ -1,0 +1,159 @@
+"""Payment pages over HTTP on both databases: the traveller's pay page and UTR form,
+the receipt, the operator's queue and refunds."""
+
+import re
+
+import pytest
+
+from yatri.keys import ClockKey
+from yatri.models import Booking, BookingStatus, Payment, PaymentStatus, Refund, RefundStatus
+
+from tests.helpers import csrf_in, login
+from tests.payments_data import NOW, held_booking, operator, submitted_payment, traveller
+from tests.test_payments import decode_qr
+
+
+@pytest.fixture
+def app(app):
+    app[ClockKey] = lambda: NOW
+    return app
+
+
+async def test_the_pay_page_shows_the_exact_amount_the_qr_and_the_hold_expiry(app, client):
+    booking = await held_booking(total_paise=2_520_050)
+    await login(client, booking.user)
+    response = await client.get(f"/bookings/{booking.reference}/pay")
+    assert response.status == 200
+    html = await response.text()
+    link = f"upi://pay?pa=yatri.demo@okaxis&pn=Yatri%20Demo%20Travels&am=25200.50&cu=INR&tn=Hampta%20Pass%20Trek%20{booking.reference}&tr={booking.reference}"
+    assert f'id="upi-link" href="{link}"' in html.replace("&amp;", "&")
+    assert '<strong class="amount" id="amount">₹25,200.50</strong>' in html
+    assert 'datetime="2026-12-01T10:15:00+00:00"' in html and "15:45, 01 Dec" in html  # IST
+    svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
+    assert decode_qr(svg) == [link]
+    assert "style=" not in html and "<script>" not in html and "js/countdown.js" in html
+
+
+async def test_the_pay_page_is_only_for_the_owner(app, client):
+    booking = await held_booking()
+    assert (await client.get(f"/bookings/{booking.reference}/pay", allow_redirects=False)).status == 302
+    await login(client, await traveller("ravi@example.com"))
+    assert (await client.get(f"/bookings/{booking.reference}/pay")).status == 404
+    assert (await client.get("/bookings/YT-NOSUCH/pay")).status == 404
+
+
+async def test_sending_a_utr_from_the_page_submits_the_payment(app, client):
+    booking = await held_booking()
+    token = await login(client, booking.user)
+    response = await client.post(
+        f"/bookings/{booking.reference}/pay", data={"utr": "401234567890", "csrf_token": token}, allow_redirects=False
+    )
+    assert response.status == 303 and response.headers["Location"] == f"/bookings/{booking.reference}"
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.PAYMENT_SUBMITTED
+    html = await (await client.get(f"/bookings/{booking.reference}/pay")).text()
+    assert "UTR 401234567890" in html and "are checking it" in html and 'name="utr"' not in html
+
+
+async def test_a_bad_utr_is_shown_next_to_the_field_with_what_was_typed(app, client):
+    booking = await held_booking()
+    token = await login(client, booking.user)
+    response = await client.post(f"/bookings/{booking.reference}/pay", data={"utr": "40123-45678", "csrf_token": token})
+    assert response.status == 422
+    html = await response.text()
+    assert 'id="f-utr-error"' in html and "exactly 12 digits" in html
+    assert 'value="40123-45678"' in html
+    assert await Payment.all().count() == 0
+
+
+async def test_a_cancelled_booking_says_it_cannot_be_paid(app, client):
+    booking = await held_booking(status=BookingStatus.CANCELLED)
+    token = await login(client, booking.user)
+    html = await (await client.get(f"/bookings/{booking.reference}/pay")).text()
+    assert 'name="utr"' not in html and "upi://" not in html and "This booking was cancelled" in html
+    response = await client.post(f"/bookings/{booking.reference}/pay", data={"utr": "401234567890", "csrf_token": token})
+    assert response.status == 409
+    assert "was cancelled, so it can no longer be paid for" in await response.text()
+    assert await Payment.all().count() == 0
+
+
+async def test_the_operator_verifies_from_the_queue(app, client, smtp_outbox):
+    booking = await held_booking()
+    payment = await submitted_payment(booking, "401234567890")
+    token = await login(client, await operator())
+    html = await (await client.get("/admin/payments")).text()
+    assert booking.reference in html and "401234567890" in html and "₹25,200.50" in html
+    response = await client.post(f"/admin/payments/{payment.id}/verify", data={"csrf_token": token}, allow_redirects=False)
+    assert response.status == 303
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.CONFIRMED
+    html = await (await client.get("/admin/payments")).text()
+    assert "booking confirmed and the traveller emailed" in html and 'id="queue-empty"' in html
+    await smtp_outbox.wait_for(1)
+
+
+async def test_htmx_verify_and_reject_answer_with_the_row(app, client, smtp_outbox):
+    first, second = await held_booking(), await held_booking()
+    one, two = await submitted_payment(first, "401234567890"), await submitted_payment(second, "401234567891")
+    token = await login(client, await operator())
+    headers = {"HX-Request": "true", "X-CSRF-Token": token}
+    response = await client.post(f"/admin/payments/{two.id}/reject", data={"reason": ""}, headers=headers)
+    assert response.status == 422
+    html = await response.text()
+    assert html.startswith(f'<tr id="payment-{two.id}">') and 'id="reason-{}-error"'.format(two.id) in html
+    response = await client.post(f"/admin/payments/{two.id}/reject", data={"reason": "Amount short by ₹100"}, headers=headers)
+    assert response.status == 200 and "the traveller was told why" in await response.text()
+    assert (await Payment.get(id=two.id)).status == PaymentStatus.REJECTED
+    response = await client.post(f"/admin/payments/{one.id}/verify", headers=headers)
+    assert "booking confirmed" in await response.text()
+    response = await client.post(f"/admin/payments/{one.id}/verify", headers=headers)
+    assert response.status == 409 and "already verified" in await response.text()
+
+
+async def test_the_operator_marks_a_refund_paid(app, client):
+    booking = await held_booking(status=BookingStatus.CANCELLED)
+    refund = await Refund.create(booking=booking, amount_paise=1_260_000, reason="Cancelled 20 days before")
+    token = await login(client, await operator())
+    html = await (await client.get("/admin/refunds")).text()
+    assert booking.reference in html and "₹12,600" in html
+    response = await client.post(f"/admin/refunds/{refund.id}/paid", data={"reference": "", "csrf_token": token})
+    assert "Enter the bank or UPI reference" in await response.text()
+    assert (await Refund.get(id=refund.id)).status == RefundStatus.PENDING
+    response = await client.post(f"/admin/refunds/{refund.id}/paid", data={"reference": "UPI 998877", "csrf_token": token})
+    assert "marked paid (UPI 998877)" in await response.text()
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.REFUNDED
+
+
+async def test_the_traveller_sees_the_refund_status(app, client):
+    booking = await held_booking(status=BookingStatus.CANCELLED)
+    await Refund.create(booking=booking, amount_paise=1_260_000, reason="cancelled")
+    await Refund.create(booking=booking, amount_paise=500, reason="fee", status=RefundStatus.PAID, reference="R-77", paid_at=NOW)
+    await login(client, booking.user)
+    html = await (await client.get(f"/bookings/{booking.reference}/pay")).text()
+    assert "₹12,600: being processed" in html
+    assert "₹5: paid on 01 Dec 2026, reference R-77" in html
+
+
+async def test_the_receipt_is_for_confirmed_bookings_of_the_owner_or_an_admin(app, client):
+    booking = await held_booking(status=BookingStatus.CONFIRMED, seats=2, total_paise=2_520_000)
+    await Booking.filter(id=booking.id).update(unit_price_paise=1_200_000, subtotal_paise=2_400_000, gst_paise=120_000)
+    await Payment.create(booking=booking, method="upi_qr", amount_paise=2_520_000, status="verified", utr="401234567890", verified_at=NOW)
+    await login(client, booking.user)
+    response = await client.get(f"/bookings/{booking.reference}/receipt")
+    assert response.status == 200
+    html = await response.text()
+    assert "2 × ₹12,000" in html and "GST at 5%" in html and '<td id="receipt-gst">₹1,200</td>' in html
+    assert '<td id="receipt-total">₹25,200</td>' in html and "UTR <strong>401234567890</strong>" in html
+    assert "Traveller 1, 31" in html and "Traveller 2, 32" in html and 'media="print"' in html
+
+    await client.post("/logout", data={"csrf_token": csrf_in(html)})
+    await login(client, await traveller("ravi@example.com"))
+    assert (await client.get(f"/bookings/{booking.reference}/receipt")).status == 404
+    await client.post("/logout", data={"csrf_token": csrf_in(await (await client.get("/")).text())})
+    await login(client, await operator())
+    assert (await client.get(f"/bookings/{booking.reference}/receipt")).status == 200
+
+
+async def test_no_receipt_before_confirmation(app, client):
+    booking = await held_booking()
+    await login(client, booking.user)
+    response = await client.get(f"/bookings/{booking.reference}/receipt")
+    assert response.status == 409 and "once the booking is confirmed" in await response.text()

@@ -1,0 +1,144 @@
+"""POST /payments/webhook/razorpay on both databases: signed with the secret in the test,
+replayed, forged, unsigned, and with no secret configured."""
+
+import dataclasses
+import json
+
+import pytest
+
+from yatri.keys import ClockKey
+from yatri.models import AuditLog, Booking, BookingStatus, Payment, PaymentMethod, PaymentStatus, Refund, RefundStatus, WebhookEvent
+
+from tests.payments_data import NOW, SECRET, captured_event, held_booking, refund_event, sign, traveller
+
+URL = "/payments/webhook/razorpay"
+
+
+@pytest.fixture
+def settings(settings):
+    return dataclasses.replace(settings, razorpay_webhook_secret=SECRET)
+
+
+@pytest.fixture
+def app(app):
+    app[ClockKey] = lambda: NOW
+    return app
+
+
+async def post(client, body: bytes, event_id: str = "evt_1", signature: str | None = None):
+    headers = {"Content-Type": "application/json", "X-Razorpay-Event-Id": event_id}
+    if signature != "":
+        headers["X-Razorpay-Signature"] = signature or sign(body)
+    return await client.post(URL, data=body, headers=headers)
+
+
+async def changes() -> tuple[int, int, int, int]:
+    return (await Payment.all().count(), await WebhookEvent.all().count(), await AuditLog.all().count(), await Refund.all().count())
+
+
+async def test_a_captured_payment_confirms_the_booking(client, smtp_outbox):
+    booking = await held_booking(total_paise=2_520_050)
+    response = await post(client, captured_event(booking.reference, 2_520_050))
+    assert response.status == 200 and (await response.json()) == {"status": "confirmed"}
+    payment = await Payment.get(booking_id=booking.id)
+    assert (payment.method, payment.status, payment.gateway_payment_id) == (PaymentMethod.GATEWAY, PaymentStatus.VERIFIED, "pay_N1a2B3c4D5e6F7")
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.CONFIRMED
+    assert await WebhookEvent.filter(provider="razorpay", event_id="evt_1", event_type="payment.captured").exists()
+    [mail] = await smtp_outbox.wait_for(1)
+    assert booking.reference in mail["Subject"]
+
+
+async def test_a_replayed_event_is_acknowledged_and_ignored(client):
+    booking = await held_booking()
+    body = captured_event(booking.reference, booking.total_paise)
+    assert (await post(client, body)).status == 200
+    before = await changes()
+    response = await post(client, body)
+    assert response.status == 200 and (await response.json()) == {"status": "duplicate"}
+    assert await changes() == before
+
+
+FORGERIES = {
+    "unsigned": lambda body: "",
+    "zeros": lambda body: "0" * 64,
+    "garbage": lambda body: "not-hex",
+    "another body": lambda body: sign(b"another body"),
+    "another secret": lambda body: sign(body, secret="someone-elses-secret"),
+}
+
+
+@pytest.mark.parametrize("forge", FORGERIES.values(), ids=FORGERIES.keys())
+async def test_an_unsigned_or_forged_event_gets_400_and_changes_nothing(client, forge):
+    booking = await held_booking()
+    body = captured_event(booking.reference, booking.total_paise)
+    response = await post(client, body, signature=forge(body))
+    assert response.status == 400
+    assert await changes() == (0, 0, 0, 0)
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.HELD
+
+
+async def test_a_body_changed_after_signing_is_refused(client):
+    booking = await held_booking()
+    body = captured_event(booking.reference, booking.total_paise)
+    tampered = body.replace(str(booking.total_paise).encode(), b"100")
+    assert (await post(client, tampered, signature=sign(body))).status == 400
+    assert await changes() == (0, 0, 0, 0)
+
+
+async def test_without_a_secret_every_event_is_refused(aiohttp_client, settings, client):
+    from yatri.app import create_app
+
+    app = create_app(dataclasses.replace(settings, razorpay_webhook_secret=""))
+    other = await aiohttp_client(app)
+    booking = await held_booking()
+    body = captured_event(booking.reference, booking.total_paise)
+    for signature in (sign(body), sign(body, secret="")):
+        assert (await post(other, body, signature=signature)).status == 400
+    assert await changes() == (0, 0, 0, 0)
+
+
+async def test_a_signed_event_without_an_id_or_payment_is_refused(client):
+    body = json.dumps({"event": "payment.captured", "payload": {}}).encode()
+    assert (await post(client, body, event_id="evt_2")).status == 400
+    assert (await client.post(URL, data=b"{not json", headers={"X-Razorpay-Signature": sign(b"{not json")})).status == 400
+    assert await changes() == (0, 0, 0, 0)
+
+
+async def test_a_wrong_amount_waits_for_the_operator(client):
+    booking = await held_booking(total_paise=2_520_050)
+    response = await post(client, captured_event(booking.reference, 2_000_000))
+    assert (await response.json()) == {"status": "wrong amount"}
+    payment = await Payment.get(booking_id=booking.id)
+    assert (payment.status, payment.amount_paise) == (PaymentStatus.SUBMITTED, 2_000_000)
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.PAYMENT_SUBMITTED
+
+
+async def test_money_captured_for_a_cancelled_booking_is_owed_back(client):
+    booking = await held_booking(status=BookingStatus.CANCELLED)
+    response = await post(client, captured_event(booking.reference, booking.total_paise))
+    assert (await response.json()) == {"status": "refund due"}
+    refund = await Refund.get(booking_id=booking.id)
+    assert (refund.status, refund.amount_paise) == (RefundStatus.PENDING, booking.total_paise)
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.CANCELLED
+
+
+async def test_a_processed_refund_marks_the_refund_paid_and_the_booking_refunded(client):
+    booking = await held_booking(status=BookingStatus.CANCELLED)
+    payment = await Payment.create(
+        booking=booking, method=PaymentMethod.GATEWAY, amount_paise=booking.total_paise,
+        status=PaymentStatus.VERIFIED, gateway_payment_id="pay_Q9w8E7r6",
+    )  # fmt: skip
+    refund = await Refund.create(booking=booking, payment=payment, amount_paise=booking.total_paise, reason="cancelled")
+    response = await post(client, refund_event("pay_Q9w8E7r6", booking.total_paise), event_id="evt_r1")
+    assert (await response.json()) == {"status": "refund paid"}
+    refund = await Refund.get(id=refund.id)
+    assert (refund.status, refund.reference, refund.paid_at) == (RefundStatus.PAID, "rfnd_R1s2T3u4V5", NOW)
+    assert (await Payment.get(id=payment.id)).status == PaymentStatus.REFUNDED
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.REFUNDED
+
+
+async def test_an_event_for_a_booking_we_do_not_know_is_acknowledged(client):
+    await traveller()
+    response = await post(client, captured_event("YT-UNKNOWN", 100))
+    assert response.status == 200 and (await response.json()) == {"status": "unknown booking"}
+    assert await Payment.all().count() == 0
