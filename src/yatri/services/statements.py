@@ -21,6 +21,7 @@ debits and are skipped. Dates: 2026-12-01, 01/12/2026, 01-12-2026, 01-Dec-2026,
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ HEADERS = {
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d-%b-%Y", "%d %b %Y", "%d/%m/%y", "%d-%b-%y")
 _UTR_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_CR_DR = re.compile(r"\s*(cr|dr)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def _row(line: int, values: list[str], columns: dict[str, int], width: int) -> S
 def _amount(raw: str) -> int | None:
     text = raw.strip().replace(",", "").replace("₹", "").replace("INR", "").strip()
     debit = text.lower().endswith("dr")
-    text = re.sub(r"\s*(cr|dr)$", "", text, flags=re.IGNORECASE)
+    text = _CR_DR.sub("", text)
     if not text:
         return None
     try:
@@ -168,6 +170,7 @@ def _amount(raw: str) -> int | None:
     return int(rupees * 100)
 
 
+@functools.lru_cache(maxsize=1024)  # a statement repeats a few dates thousands of times
 def _date(raw: str) -> date:
     text = raw.strip()
     for fmt in DATE_FORMATS:
