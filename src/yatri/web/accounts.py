@@ -99,7 +99,8 @@ async def verify_email(request: web.Request) -> web.Response:
     try:
         user = await accounts.verify_email(request.query.get("token", ""), now(request))
     except ValidationError as exc:
-        context = {"title": "Link not valid", "detail": exc.detail, "resend": current_user(request) is not None, "reset": False}
+        signed_in = current_user(request) is not None
+        context = {"title": "Link not valid", "detail": exc.detail, "resend": signed_in, "reset": False}
         return render(request, "pages/link_invalid.html", context, status=400)
     await flash(request, f"Thank you: {user.email} is confirmed.")
     raise web.HTTPSeeOther("/account" if current_user(request) else "/login")
@@ -111,7 +112,7 @@ async def resend_verification(request: web.Request) -> web.Response:
     if await send_verification(request, user):
         await flash(request, f"We sent a new link to {user.email}.")
     elif not user.email_verified:
-        await flash(request, "We could not send a new link just now. Check your inbox for the last one, or try later.", "warning")
+        await flash(request, "We sent several links in the last hour: please use the latest, or try later.", "warning")
     raise web.HTTPSeeOther("/account")
 
 
