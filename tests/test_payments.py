@@ -1,6 +1,7 @@
 """Payment rules (yatri.services.payments) on both databases: the UPI link and QR code,
 UTR submission, the operator's verification and rejection, refunds."""
 
+import asyncio
 import io
 from datetime import timedelta
 
@@ -198,3 +199,27 @@ async def test_marking_the_last_refund_paid_moves_a_cancelled_booking_to_refunde
     assert (await Booking.get(id=booking.id)).status == BookingStatus.REFUNDED
     assert await AuditLog.filter(entity="refund", action="paid").count() == 2
     assert await AuditLog.filter(entity="booking", from_state="cancelled", to_state="refunded").count() == 1
+
+
+async def test_two_operators_verifying_at_once_confirm_once(app, client):
+    booking = await held_booking()
+    payment = await payments.submit_utr(booking.reference, "401234567890", user=booking.user, now=NOW, verify_hours=48)
+    ops = await operator()
+    results = await asyncio.gather(
+        *(payments.verify_payment(payment.id, actor=ops, now=NOW, notifier=app[NotifierKey]) for _ in range(2)),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "Payment"]
+    assert await AuditLog.filter(entity="booking", to_state="confirmed").count() == 1
+
+
+async def test_the_same_utr_sent_for_two_bookings_at_once_is_taken_once(client):
+    first, second = await held_booking(), await held_booking()
+    results = await asyncio.gather(
+        *(payments.submit_utr(b.reference, "401234567890", user=b.user, now=NOW, verify_hours=48) for b in (first, second)),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["Payment", "ValidationError"]
+    assert await Payment.filter(utr="401234567890").count() == 1
+    statuses = sorted(await Booking.filter(id__in=[first.id, second.id]).values_list("status", flat=True))
+    assert statuses == [BookingStatus.HELD, BookingStatus.PAYMENT_SUBMITTED]

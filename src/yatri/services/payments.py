@@ -25,7 +25,7 @@ from qrcode.image.svg import SvgPathImage
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from yatri.errors import Conflict, NotFound, ValidationError
+from yatri.errors import Conflict, NotFound, ValidationError, YatriError
 from yatri.models import (
     Booking,
     BookingStatus,
@@ -306,6 +306,35 @@ async def verify_payment(
         await _mark_verified(payment, booking, actor, now, source or {"source": "queue"})
     await send_booking_mail(notifier, booking, "confirmed")
     return payment
+
+
+@dataclass(frozen=True)
+class StatementMatch:
+    """A statement row the operator chose to verify, as the match was shown."""
+
+    payment_id: int
+    utr: str
+    amount_paise: int
+    line: int
+
+
+async def verify_statement_matches(
+    matches: list[StatementMatch], *, actor: User, now: datetime, notifier: Notifier
+) -> tuple[int, list[str]]:
+    """Verify each chosen match in its own transaction: one that changed since the upload is
+    reported (and left alone) while the others go through. Returns (verified, problems)."""
+    verified, problems = 0, []
+    for match in matches:
+        try:
+            await verify_payment(
+                match.payment_id, actor=actor, now=now, notifier=notifier, expected=(match.utr, match.amount_paise),
+                source={"source": "statement", "line": match.line},
+            )  # fmt: skip
+        except YatriError as exc:
+            problems.append(f"UTR {match.utr}: {exc.detail}")
+        else:
+            verified += 1
+    return verified, problems
 
 
 async def _mark_verified(payment: Payment, booking: Booking, actor: User | None, now: datetime, data: dict) -> None:

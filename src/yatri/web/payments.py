@@ -58,7 +58,7 @@ async def submit_utr(request: web.Request) -> web.Response:
         context = await _pay_context(request, booking)
         errors = exc.errors if isinstance(exc, ValidationError) else {"__all__": exc.detail}
         context.update(form={"utr": typed}, errors=errors)
-        return render(request, "pages/pay.html", context, fragment="fragments/utr_form.html", status=exc.status)
+        return render(request, "pages/pay.html", context, status=exc.status)
     await flash(request, "Thank you: we have your UTR and will confirm your booking once the money arrives.")
     raise web.HTTPSeeOther(f"/bookings/{reference}")
 
