@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from yatri.models import Departure, Destination, Trip, User
 from yatri.services.booking import hold_seats
 from yatri.services.travellers import TravellerInput
 
 NOW = datetime.now(UTC)
-TODAY = NOW.date()
+TODAY = NOW.astimezone(ZoneInfo("Asia/Kolkata")).date()  # the operator's date, as the pages use
 POLICY = [{"min_days": 30, "percent": 90}, {"min_days": 15, "percent": 50}, {"min_days": 0, "percent": 0}]
 
 

@@ -154,6 +154,20 @@ async def test_trip_page_shows_departures_with_seats_and_states(client):
     assert "₹9,950" in html
 
 
+async def test_cancelled_and_started_departures_are_not_listed_and_closed_ones_not_sold(client):
+    trips = await make_catalogue()
+    first, second = await Departure.filter(trip=trips["hampta-pass-trek"]).order_by("starts_on")
+    first.sales_closed = True
+    await first.save()
+    second.cancelled_at = datetime.now(UTC)
+    await second.save()
+    await Departure.create(trip=trips["hampta-pass-trek"], starts_on=TODAY, ends_on=TODAY + timedelta(days=4), capacity=9)
+    await catalogue.bump_version()
+    html = await (await client.get("/trips/hampta-pass-trek")).text()
+    assert "Booking closed" in html and "/book" not in html
+    assert html.count("<tr class=\"state-") == 1  # the cancelled run and today's are not shown
+
+
 async def test_unknown_and_unpublished_pages_are_404(client):
     await make_catalogue()
     for path in ("/trips/secret-trek", "/trips/no-such-trip", "/destinations/atlantis"):

@@ -40,6 +40,12 @@ def new_reference() -> str:
     return "YT-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
+def listed_departures(today: date) -> Q:
+    """Departures travellers see: not started (a run leaving today is no longer sold)
+    and not cancelled by the operator. Closed sales are listed, without a Book link."""
+    return Q(starts_on__gt=today, cancelled_at__isnull=True)
+
+
 def counting_bookings(now: datetime) -> Q:
     """Bookings whose seats are taken at `now`; lapsed holds never count, even before
     the background task marks them expired."""

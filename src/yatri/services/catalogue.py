@@ -245,6 +245,8 @@ class DepartureView:
 
     @property
     def state(self) -> str:
+        if self.departure.sales_closed:
+            return "closed"
         if self.seats_left <= 0:
             return "sold_out"
         if self.seats_left <= max(3, self.departure.capacity // 5):
@@ -253,11 +255,12 @@ class DepartureView:
 
     @property
     def state_label(self) -> str:
-        return {"sold_out": "Sold out", "filling_fast": "Filling fast", "available": "Available"}[self.state]
+        labels = {"sold_out": "Sold out", "filling_fast": "Filling fast", "available": "Available", "closed": "Booking closed"}
+        return labels[self.state]
 
     @property
     def bookable(self) -> bool:
-        return self.seats_left > 0
+        return self.seats_left > 0 and not self.departure.sales_closed
 
 
 async def _departure_views(departures: list[Departure], now: datetime) -> list[DepartureView]:
@@ -340,7 +343,7 @@ def _filter_query(filters: TripFilters, today: date):
     if filters.max_price is not None:
         query = query.filter(price_paise__lte=filters.max_price * 100)
     if filters.date_from or filters.date_to:
-        runs = Departure.filter(starts_on__gte=max(filters.date_from or today, today))
+        runs = Departure.filter(booking.listed_departures(today), starts_on__gte=filters.date_from or today)
         if filters.date_to:
             runs = runs.filter(starts_on__lte=filters.date_to)
         query = query.filter(id__in=Subquery(runs.values("trip_id")))
@@ -366,7 +369,7 @@ async def _next_departures(trip_ids: list[int], today: date) -> dict[int, date]:
     if not trip_ids:
         return {}
     rows = (
-        await Departure.filter(trip_id__in=trip_ids, starts_on__gte=today)
+        await Departure.filter(booking.listed_departures(today), trip_id__in=trip_ids)
         .annotate(first=Min("starts_on"))
         .group_by("trip_id")
         .values("trip_id", "first")
@@ -401,7 +404,7 @@ async def trip_page(slug: str, today: date, now: datetime, cache: QueryCache | N
         trip = await Trip.get_or_none(slug=slug, is_published=True).select_related("destination")
         if trip is None:
             return None
-        departures = await Departure.filter(trip=trip, starts_on__gte=today).order_by("starts_on")
+        departures = await Departure.filter(booking.listed_departures(today), trip=trip).order_by("starts_on")
         for departure in departures:
             departure.trip = trip
         return trip, list(departures)
@@ -450,7 +453,7 @@ async def home_page(today: date, now: datetime, cache: QueryCache | None = None,
     async def load_upcoming() -> list[Departure]:
         # More than needed: some of the next runs may be sold out.
         return list(
-            await Departure.filter(starts_on__gte=today, trip__is_published=True)
+            await Departure.filter(booking.listed_departures(today), trip__is_published=True, sales_closed=False)
             .select_related("trip", "trip__destination")
             .order_by("starts_on", "id")
             .limit(upcoming * 4)

@@ -11,9 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from aiohttp import web
 
 from yatri.errors import Conflict, ValidationError
@@ -23,19 +20,12 @@ from yatri.models import Payment, Refund, Traveller
 from yatri.services import booking as service
 from yatri.services.pricing import price_breakdown
 from yatri.services.travellers import FIELDS, GENDERS, traveller_forms, validate_travellers
+from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.render import render
 
 log = logging.getLogger("yatri.bookings")
 EXPIRE_EVERY_SECONDS = 30
-
-
-def _now(request: web.Request) -> datetime:
-    return request.app[ClockKey]()
-
-
-def _today(request: web.Request) -> date:
-    return _now(request).astimezone(ZoneInfo(request.app[SettingsKey].timezone)).date()
 
 
 def _count(raw: str | None, default: int | None = None) -> int | None:
@@ -44,8 +34,8 @@ def _count(raw: str | None, default: int | None = None) -> int | None:
 
 async def _departure_context(request: web.Request) -> dict:
     departure_id = _count(request.match_info["id"])
-    departure = await service.bookable_departure(departure_id or 0, _today(request))
-    left = departure.capacity - await service.seats_taken(departure.id, _now(request))
+    departure = await service.bookable_departure(departure_id or 0, clock.today(request))
+    left = departure.capacity - await service.seats_taken(departure.id, clock.now(request))
     limit = max(min(departure.trip.max_per_booking, left), 0)
     return {"departure": departure, "trip": departure.trip, "seats_left": left, "max_count": limit}
 
@@ -125,7 +115,7 @@ async def confirm(request: web.Request) -> web.Response:
         booking = await service.hold_seats(
             current_user(request), departure_id, travellers,
             idempotency_key=str(form.get("idempotency_key", ""))[:64] or None,
-            now=_now(request), today=_today(request),
+            now=clock.now(request), today=clock.today(request),
             hold_minutes=settings.hold_minutes, gst_percent=settings.gst_percent,
         )  # fmt: skip
     except (ValidationError, service.SeatsUnavailable) as exc:
@@ -141,23 +131,23 @@ async def confirm(request: web.Request) -> web.Response:
 
 @require_login
 async def my_bookings(request: web.Request) -> web.Response:
-    mine = await service.my_bookings(current_user(request), _today(request))
+    mine = await service.my_bookings(current_user(request), clock.today(request))
     return render(request, "pages/bookings.html", {"mine": mine, "labels": service.STATUS_LABELS})
 
 
 async def _booking_context(request: web.Request) -> dict:
     booking = await service.booking_for(current_user(request), request.match_info["ref"])
     travellers = await Traveller.filter(booking_id=booking.id).order_by("position")
-    today = _today(request)
+    today = clock.today(request)
     return {
         "booking": booking,
         "trip": booking.departure.trip,
         "travellers": travellers,
         "labels": service.STATUS_LABELS,
-        "now": _now(request),
+        "now": clock.now(request),
         "can_edit": booking.status in service.EDITABLE and booking.departure.starts_on > today,
         "can_cancel": _allowed(service.check_cancellable, booking, today),
-        "can_pay": booking.status in service.PAYABLE and booking.hold_expires_at is not None and booking.hold_expires_at > _now(request),
+        "can_pay": booking.status in service.PAYABLE and booking.hold_expires_at is not None and booking.hold_expires_at > clock.now(request),
     }
 
 
@@ -205,7 +195,7 @@ async def save_travellers(request: web.Request) -> web.Response:
     page = {**ctx, "forms": forms, "version": version, "errors": {}, "theirs": None, "genders": GENDERS}
     try:
         travellers = validate_travellers(forms)
-        await service.update_travellers(booking.reference, travellers, version=version, actor=current_user(request), today=_today(request))
+        await service.update_travellers(booking.reference, travellers, version=version, actor=current_user(request), today=clock.today(request))
     except ValidationError as exc:
         return render(request, "pages/booking_travellers.html", {**page, "errors": exc.errors}, status=422)
     except service.TravellersChanged as exc:
@@ -222,8 +212,8 @@ async def save_travellers(request: web.Request) -> web.Response:
 async def cancel_page(request: web.Request) -> web.Response:
     """What cancelling now gives back, before the traveller confirms."""
     ctx = await _booking_context(request)
-    service.check_cancellable(ctx["booking"], _today(request))
-    quote = await service.refund_quote(ctx["booking"], _today(request))
+    service.check_cancellable(ctx["booking"], clock.today(request))
+    quote = await service.refund_quote(ctx["booking"], clock.today(request))
     return render(request, "pages/booking_cancel.html", {**ctx, "quote": quote})
 
 
@@ -231,7 +221,7 @@ async def cancel_page(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     ctx = await _booking_context(request)
     booking = await service.cancel_booking(
-        ctx["booking"].reference, actor=current_user(request), today=_today(request), now=_now(request),
+        ctx["booking"].reference, actor=current_user(request), today=clock.today(request), now=clock.now(request),
     )  # fmt: skip
     await service.send_booking_mail(request.app[NotifierKey], booking, "cancelled")
     await flash(request, "Your booking is cancelled.")

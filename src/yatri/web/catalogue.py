@@ -8,25 +8,21 @@ and destination pages may be reused by the browser for a short while.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from yatri.keys import CatalogueCacheKey, ClockKey, MediaKey
+from yatri.keys import CatalogueCacheKey, MediaKey
 from yatri.services import catalogue
+from yatri.web import clock
 from yatri.web.render import is_htmx, render
 
 REVALIDATE = "private, no-cache"
 SHORT = "private, max-age=30"
 VARY = "HX-Request, HX-History-Restore-Request, Cookie"
 FILTER_FIELDS = ("q", "destination", "kind", "difficulty", "from", "to", "min_price", "max_price", "sort", "page")
-
-
-def _now(request: web.Request) -> datetime:
-    return request.app[ClockKey]()
 
 
 def conditional(request: web.Request, response: web.Response, cache_control: str) -> web.Response:
@@ -41,8 +37,8 @@ def conditional(request: web.Request, response: web.Response, cache_control: str
 
 
 async def home(request: web.Request) -> web.Response:
-    now = _now(request)
-    data = await catalogue.home_page(now.date(), now, request.app[CatalogueCacheKey])
+    now, today = clock.now(request), clock.today(request)
+    data = await catalogue.home_page(today, now, request.app[CatalogueCacheKey])
     response = render(request, "pages/home.html", {"home": data})
     return conditional(request, response, REVALIDATE)
 
@@ -51,10 +47,10 @@ async def trips(request: web.Request) -> web.Response:
     """The trip list. With HTMX only the results fragment (and the filter messages) goes out,
     with an HX-Push-Url that leaves out empty filters, so the address bar stays readable."""
     cache = request.app[CatalogueCacheKey]
-    now = _now(request)
+    today = clock.today(request)
     destinations = await catalogue.destination_choices(cache)
     filters, errors = catalogue.parse_filters(request.query, [d.slug for d in destinations])
-    result = await catalogue.search_trips(filters, now.date(), cache, synced=True)
+    result = await catalogue.search_trips(filters, today, cache, synced=True)
     url = _trips_url(filters.query_params(page=result.page if result.page > 1 else ""))
     context = {
         "result": result,
@@ -70,7 +66,7 @@ async def trips(request: web.Request) -> web.Response:
     }
     # The results markup depends only on the filters, the day and the catalogue version:
     # it is rendered once and reused until the catalogue changes.
-    key = ("results-html", filters, now.date(), result.page, tuple(sorted(errors.items())), context["oob"])
+    key = ("results-html", filters, today, result.page, tuple(sorted(errors.items())), context["oob"])
     context["results_html"] = Markup(
         await cache.get(key, lambda: _render_string("fragments/trip_results.html", request, context))
     )
@@ -92,15 +88,14 @@ def _trips_url(params: dict[str, str]) -> str:
 
 
 async def trip(request: web.Request) -> web.Response:
-    now = _now(request)
-    page = await catalogue.trip_page(request.match_info["slug"], now.date(), now, request.app[CatalogueCacheKey])
+    now, today = clock.now(request), clock.today(request)
+    page = await catalogue.trip_page(request.match_info["slug"], today, now, request.app[CatalogueCacheKey])
     response = render(request, "pages/trip.html", {"page": page, "trip": page.trip})
     return conditional(request, response, REVALIDATE)
 
 
 async def destination(request: web.Request) -> web.Response:
-    now = _now(request)
-    page = await catalogue.destination_page(request.match_info["slug"], now.date(), request.app[CatalogueCacheKey])
+    page = await catalogue.destination_page(request.match_info["slug"], clock.today(request), request.app[CatalogueCacheKey])
     response = render(request, "pages/destination.html", {"page": page, "destination": page.destination})
     return conditional(request, response, SHORT)
 
