@@ -15,7 +15,8 @@ from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Payment
 from yatri.services import payments, statements
-from yatri.web.admin.common import admin, now
+from yatri.web.admin.common import admin
+from yatri.web.clock import now, today
 from yatri.web.auth import flash
 from yatri.web.render import is_htmx, render
 
@@ -49,7 +50,7 @@ async def verify(request: web.Request) -> web.Response:
     payment_id = int(request.match_info["id"])
     try:
         payment = await payments.verify_payment(
-            payment_id, actor=admin(request), now=now(request), notifier=request.app[NotifierKey]
+            payment_id, actor=admin(request), now=now(request), today=today(request), notifier=request.app[NotifierKey]
         )
     except Conflict as exc:
         return await _row_answer(request, payment_id, None, {"__all__": exc.detail}, exc.status)
@@ -102,7 +103,7 @@ async def verify_matches(request: web.Request) -> web.Response:
         await flash(request, "Choose at least one match to verify.", "error")
         raise web.HTTPSeeOther("/admin/payments")
     verified, problems = await payments.verify_statement_matches(
-        chosen, actor=admin(request), now=now(request), notifier=request.app[NotifierKey]
+        chosen, actor=admin(request), now=now(request), today=today(request), notifier=request.app[NotifierKey]
     )
     await flash(request, f"Verified {verified} payment{'s' if verified != 1 else ''} from the statement.")
     for problem in problems:
