@@ -5,10 +5,11 @@ import aiohttp
 import pytest
 from yarl import URL
 
+from yatri.errors import Unauthorized
 from yatri.keys import ClockKey
 from yatri.models import AccountToken, AuditLog, User
 from yatri.models import Session as SessionRow
-from yatri.services import accounts
+from yatri.services import accounts, tokens
 
 from tests.helpers import PASSWORD, Clock, csrf_from, login, make_user
 
@@ -240,3 +241,45 @@ async def test_an_account_without_a_password_can_set_one(client):
     assert response.status == 200
     await user.refresh_from_db()
     assert accounts.verify_password(user.password_hash, NEW_PASSWORD)
+
+
+async def test_reset_mails_are_limited_to_three_an_hour_per_account(client, clock, smtp_outbox):
+    await make_user()
+    for _ in range(4):
+        assert "we have sent it a link" in await request_reset(client, "asha@example.com")
+    await smtp_outbox.wait_for(3)
+    clock.move(hours=1, seconds=1)
+    await request_reset(client, "asha@example.com")
+    await smtp_outbox.wait_for(4)
+    assert len(smtp_outbox) == 4
+
+
+async def test_changing_or_resetting_the_password_revokes_api_refresh_tokens(client, clock, settings):
+    user = await make_user()
+    first = await tokens.issue_tokens(user, settings, clock.now)
+    await accounts.change_password(user, PASSWORD, NEW_PASSWORD, clock.now)
+    with pytest.raises(Unauthorized):
+        await tokens.refresh_tokens(first.refresh_token, settings, clock.now)
+
+    second = await tokens.issue_tokens(user, settings, clock.now)
+    _, raw = await accounts.request_password_reset(user.email, clock.now)
+    await accounts.reset_password(raw, "yet-another-pass-42", clock.now)
+    with pytest.raises(Unauthorized):
+        await tokens.refresh_tokens(second.refresh_token, settings, clock.now)
+
+
+async def test_account_forms_without_the_csrf_token_change_nothing(client, smtp_outbox):
+    user = await make_user()
+    await login(client, user)
+    posts = [
+        ("/signup", {"name": "Ravi", "email": "ravi@example.com", "password": NEW_PASSWORD}),
+        ("/account", {"name": "Changed", "phone": ""}),
+        ("/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+        ("/password-reset", {"email": user.email}),
+    ]
+    for path, form in posts:
+        response = await client.post(path, data=form)
+        assert response.status == 403 and "This form has expired" in await response.text()
+    await user.refresh_from_db()
+    assert user.name == "Asha Rao" and accounts.verify_password(user.password_hash, PASSWORD)
+    assert await User.all().count() == 1 and await AccountToken.all().count() == 0 and len(smtp_outbox) == 0

@@ -8,6 +8,7 @@ from yatri.keys import DatabaseKey
 from yatri.models import User
 from yatri.settings import Settings
 
+from tests.helpers import make_user
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, LocalOpenIdProvider
 from tests.smtp import free_port
 
@@ -88,4 +89,29 @@ async def test_sign_in_with_google_against_the_local_provider(aiohttp_server, ap
     with app[DatabaseKey]:
         user = await User.get(email="meera.nair@gmail.com")
     assert user.google_sub == "109876543210" and user.email_verified
+    assert page.problems == []
+
+
+async def test_a_forgotten_password_is_reset_from_the_emailed_link(aiohttp_server, app, port, page, smtp_outbox):
+    server = await aiohttp_server(app, port=port)
+    with app[DatabaseKey]:
+        await make_user("kavya@example.com", name="Kavya Iyer")
+    await page.goto(str(server.make_url("/login")))
+    await page.click("text=Forgot your password?")
+    await page.fill("#f-email", "kavya@example.com")
+    await page.click("main button[type=submit]")
+    await expect(page.locator("main")).to_contain_text("If there is an account for kavya@example.com")
+
+    [message] = await smtp_outbox.wait_for(1)
+    await page.goto(smtp_outbox.links(message)[0])
+    await page.fill("#f-password", PASSWORD)
+    await page.click("main button[type=submit]")
+    await expect(page.locator("#flash")).to_contain_text("Your password is changed, and you are logged in.")
+
+    await page.click("header >> text=Log out")
+    await page.goto(str(server.make_url("/login")))
+    await page.fill("#f-email", "kavya@example.com")
+    await page.fill("#f-password", PASSWORD)
+    await page.click("form[action='/login'] button[type=submit]")
+    await expect(page.locator("#flash")).to_contain_text("Welcome back, Kavya Iyer.")
     assert page.problems == []

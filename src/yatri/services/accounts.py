@@ -20,13 +20,15 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from yatri.errors import PermissionDenied, TooManyRequests, ValidationError
-from yatri.models import AccountToken, LoginAttempt, Role, Session, TokenPurpose, User
+from yatri.models import AccountToken, LoginAttempt, RefreshToken, Role, Session, TokenPurpose, User
 from yatri.services.audit import record
 
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 TOKEN_LIFETIMES = {TokenPurpose.VERIFY_EMAIL: timedelta(days=2), TokenPurpose.RESET_PASSWORD: timedelta(hours=1)}
 LINK_INVALID = "This link has expired or was already used."
+# At most this many reset (or verification) emails an hour for one account: no mail bombing.
+MAILS_PER_HOUR = 3
 # Login throttling: this many failures within the window, per account or per address.
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -127,9 +129,13 @@ async def end_sessions(user: User, keep_key_hash: str | None = None) -> int:
     return await sessions.delete()
 
 
-async def change_password(user: User, current: str, new: str, keep_key_hash: str | None = None) -> User:
-    """Set a new password (the current one is asked for when the account has one) and
-    end the user's other sessions."""
+async def _revoke_api_tokens(user: User, now: datetime) -> None:
+    await RefreshToken.filter(user_id=user.id, revoked_at=None).update(revoked_at=now)
+
+
+async def change_password(user: User, current: str, new: str, now: datetime, keep_key_hash: str | None = None) -> User:
+    """Set a new password (the current one is asked for when the account has one), end the
+    user's other sessions and revoke their JSON API refresh tokens."""
     errors = {}
     if user.password_hash and not verify_password(user.password_hash, current):
         errors["current_password"] = "That is not your current password."
@@ -140,6 +146,7 @@ async def change_password(user: User, current: str, new: str, keep_key_hash: str
     async with in_transaction():
         await _set_password(user, new)
         await end_sessions(user, keep_key_hash)
+        await _revoke_api_tokens(user, now)
         await record("user", user.id, "password_changed", actor=user)
     return user
 
@@ -157,7 +164,7 @@ async def issue_token(user: User, purpose: TokenPurpose, now: datetime) -> str:
     """A single-use token for an email link; only its hash is stored."""
     raw = secrets.token_urlsafe(32)
     await AccountToken.create(
-        user=user, purpose=purpose, token_hash=_token_hash(raw), expires_at=now + TOKEN_LIFETIMES[purpose]
+        user=user, purpose=purpose, token_hash=_token_hash(raw), expires_at=now + TOKEN_LIFETIMES[purpose], created_at=now
     )
     return raw
 
@@ -194,14 +201,26 @@ async def request_password_reset(email: str, now: datetime) -> tuple[User, str] 
     """The user and a reset token, or None when no active account has this email (the
     caller must answer the same either way)."""
     user = await User.get_or_none(email=normalise_email(email), is_active=True)
-    if user is None:
+    if user is None or await _tokens_in_last_hour(user, TokenPurpose.RESET_PASSWORD, now) >= MAILS_PER_HOUR:
         return None
     return user, await issue_token(user, TokenPurpose.RESET_PASSWORD, now)
 
 
+async def _tokens_in_last_hour(user: User, purpose: TokenPurpose, now: datetime) -> int:
+    return await AccountToken.filter(user_id=user.id, purpose=purpose, created_at__gt=now - timedelta(hours=1)).count()
+
+
+async def issue_verification(user: User, now: datetime) -> str | None:
+    """A new email-verification token, or None when the address is confirmed already or
+    was sent MAILS_PER_HOUR links within the hour."""
+    if user.email_verified or await _tokens_in_last_hour(user, TokenPurpose.VERIFY_EMAIL, now) >= MAILS_PER_HOUR:
+        return None
+    return await issue_token(user, TokenPurpose.VERIFY_EMAIL, now)
+
+
 async def reset_password(raw: str, password: str, now: datetime) -> User:
-    """Set a new password with a reset token and end every session of the account.
-    Reading the link proves the email too."""
+    """Set a new password with a reset token, end every session of the account and revoke
+    its JSON API refresh tokens. Reading the link proves the email too."""
     check_password(password)
     async with in_transaction():
         user = await _use_token(raw, TokenPurpose.RESET_PASSWORD, now)
@@ -209,6 +228,7 @@ async def reset_password(raw: str, password: str, now: datetime) -> User:
         user.password_hash = hash_password(password)
         await user.save(update_fields=["password_hash", "email_verified", "updated_at"])
         await end_sessions(user)
+        await _revoke_api_tokens(user, now)
         await record("user", user.id, "password_reset", actor=user)
     return user
 

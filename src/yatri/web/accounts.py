@@ -6,16 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from yatri.errors import TooManyRequests, ValidationError
-from yatri.keys import ClockKey, NotifierKey, SettingsKey
+from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import TokenPurpose, User
 from yatri.services import accounts
 from yatri.web.auth import current_user, flash, login_user, logout_user, require_login, safe_next
+from yatri.web.clock import now
 from yatri.web.render import render
 from yatri.web.sessions import current_session_hash
-
-
-def _now(request: web.Request):
-    return request.app[ClockKey]()
 
 
 def _text(form, name: str) -> str:
@@ -28,9 +25,11 @@ def auth_context(request: web.Request, **context) -> dict:
     return {"errors": {}, "google": bool(request.app[SettingsKey].google_client_id), **context}
 
 
-async def send_verification(request: web.Request, user: User) -> None:
-    token = await accounts.issue_token(user, TokenPurpose.VERIFY_EMAIL, _now(request))
-    await request.app[NotifierKey].send(
+async def send_verification(request: web.Request, user: User) -> bool:
+    token = await accounts.issue_verification(user, now(request))
+    if token is None:
+        return False
+    return await request.app[NotifierKey].send(
         user.email, "Confirm your email for Yatri", "email/verify_email.txt", name=user.name, token=token
     )
 
@@ -50,7 +49,7 @@ async def login(request: web.Request) -> web.Response:
     email = _text(form, "email")
     target = safe_next(_text(form, "next"))
     try:
-        user = await accounts.attempt_login(email, _text(form, "password"), ip=request.remote or "", now=_now(request))
+        user = await accounts.attempt_login(email, _text(form, "password"), ip=request.remote or "", now=now(request))
     except (ValidationError, TooManyRequests) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {"__all__": exc.detail}
         response = render(
@@ -98,7 +97,7 @@ async def signup(request: web.Request) -> web.Response:
 
 async def verify_email(request: web.Request) -> web.Response:
     try:
-        user = await accounts.verify_email(request.query.get("token", ""), _now(request))
+        user = await accounts.verify_email(request.query.get("token", ""), now(request))
     except ValidationError as exc:
         context = {"title": "Link not valid", "detail": exc.detail, "resend": current_user(request) is not None, "reset": False}
         return render(request, "pages/link_invalid.html", context, status=400)
@@ -109,9 +108,10 @@ async def verify_email(request: web.Request) -> web.Response:
 @require_login
 async def resend_verification(request: web.Request) -> web.Response:
     user = current_user(request)
-    if not user.email_verified:
-        await send_verification(request, user)
+    if await send_verification(request, user):
         await flash(request, f"We sent a new link to {user.email}.")
+    elif not user.email_verified:
+        await flash(request, "We could not send a new link just now. Check your inbox for the last one, or try later.", "warning")
     raise web.HTTPSeeOther("/account")
 
 
@@ -124,7 +124,7 @@ async def reset_request_page(request: web.Request) -> web.Response:
 
 async def reset_request(request: web.Request) -> web.Response:
     email = _text(await request.post(), "email")
-    found = await accounts.request_password_reset(email, _now(request))
+    found = await accounts.request_password_reset(email, now(request))
     if found is not None:
         user, token = found
         await request.app[NotifierKey].send(
@@ -138,7 +138,7 @@ async def reset_request(request: web.Request) -> web.Response:
 async def reset_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     try:
-        await accounts.token_user(token, TokenPurpose.RESET_PASSWORD, _now(request))
+        await accounts.token_user(token, TokenPurpose.RESET_PASSWORD, now(request))
     except ValidationError as exc:
         return _reset_link_invalid(request, exc)
     return render(request, "pages/password_new.html", {"token": token, "errors": {}})
@@ -148,7 +148,7 @@ async def reset(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     password = _text(await request.post(), "password")
     try:
-        user = await accounts.reset_password(token, password, _now(request))
+        user = await accounts.reset_password(token, password, now(request))
     except ValidationError as exc:
         if "token" in exc.errors:
             return _reset_link_invalid(request, exc)
@@ -201,8 +201,9 @@ async def change_password(request: web.Request) -> web.Response:
     user = current_user(request)
     try:
         await accounts.change_password(
-            user, _text(form, "current_password"), _text(form, "new_password"), await current_session_hash(request)
-        )
+            user, _text(form, "current_password"), _text(form, "new_password"), now(request),
+            await current_session_hash(request),
+        )  # fmt: skip
     except ValidationError as exc:
         context = _account_context(user, password_errors=exc.errors)
         return render(request, "pages/account.html", context, status=422)

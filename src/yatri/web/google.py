@@ -11,10 +11,11 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from yatri.errors import NotFound, PermissionDenied, YatriError
-from yatri.keys import ClockKey, OidcKey, SettingsKey
+from yatri.keys import OidcKey, SettingsKey
 from yatri.services import accounts, google
 from yatri.web.accounts import auth_context
 from yatri.web.auth import flash, login_user, safe_next
+from yatri.web.clock import now
 from yatri.web.render import render
 
 log = logging.getLogger("yatri.google")
@@ -36,7 +37,7 @@ def _credentials(request: web.Request) -> dict:
 
 async def start(request: web.Request) -> web.Response:
     credentials = _credentials(request)
-    provider = await request.app[OidcKey].get(request.app[ClockKey]())
+    provider = await request.app[OidcKey].get(now(request))
     auth = await google.authorization(provider, **credentials)
     session = await get_session(request)
     session[FLOW_KEY] = {
@@ -68,12 +69,12 @@ async def _signed_in_user(request: web.Request, flow: dict | None, credentials: 
     sent = query.get("state", "")
     if not flow or not hmac.compare_digest(sent.encode(), flow["state"].encode()):
         raise google.GoogleSignInFailed("state", STALE_STATE)
-    now = request.app[ClockKey]()
+    at = now(request)
     oidc = request.app[OidcKey]
     id_token = await google.exchange_code(
-        await oidc.get(now), code=query.get("code", ""), code_verifier=flow["code_verifier"], **credentials
+        await oidc.get(at), code=query.get("code", ""), code_verifier=flow["code_verifier"], **credentials
     )
-    claims = await oidc.verify(id_token, client_id=credentials["client_id"], nonce=flow["nonce"], now=now)
+    claims = await oidc.verify(id_token, client_id=credentials["client_id"], nonce=flow["nonce"], now=at)
     return await accounts.sign_in_with_google(claims)
 
 
