@@ -3,7 +3,6 @@ matching on both databases, a 10,000-row file in seconds, and verifying chosen m
 
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 

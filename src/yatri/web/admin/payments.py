@@ -15,7 +15,8 @@ from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Payment
 from yatri.services import payments, statements
-from yatri.web.admin.common import admin, now
+from yatri.web.admin.common import admin
+from yatri.web.clock import now, today
 from yatri.web.auth import flash
 from yatri.web.render import is_htmx, render
 
@@ -49,7 +50,7 @@ async def verify(request: web.Request) -> web.Response:
     payment_id = int(request.match_info["id"])
     try:
         payment = await payments.verify_payment(
-            payment_id, actor=admin(request), now=now(request), notifier=request.app[NotifierKey]
+            payment_id, actor=admin(request), now=now(request), today=today(request), notifier=request.app[NotifierKey]
         )
     except Conflict as exc:
         return await _row_answer(request, payment_id, None, {"__all__": exc.detail}, exc.status)
@@ -94,31 +95,26 @@ async def reconcile(request: web.Request) -> web.Response:
 async def verify_matches(request: web.Request) -> web.Response:
     """Verify the chosen statement matches; each is its own transaction, so one that changed
     meanwhile is reported and the others still go through."""
-    chosen = (await request.post()).getall("match", [])
-    verified, problems = 0, []
-    for value in chosen:
-        try:
-            payment_id, utr, amount, line = _match_value(value)
-            await payments.verify_payment(
-                payment_id, actor=admin(request), now=now(request), notifier=request.app[NotifierKey],
-                expected=(utr, amount), source={"source": "statement", "line": line},
-            )  # fmt: skip
-            verified += 1
-        except (ValueError, Conflict) as exc:
-            problems.append(f"UTR {value.split(':')[1] if ':' in value else value}: {getattr(exc, 'detail', 'not a match')}")
+    try:
+        chosen = [_match_value(value) for value in (await request.post()).getall("match", [])]
+    except ValueError:
+        raise ValidationError({"match": "This form was changed; upload the statement again."}) from None
     if not chosen:
         await flash(request, "Choose at least one match to verify.", "error")
-    else:
-        await flash(request, f"Verified {verified} payment{'s' if verified != 1 else ''} from the statement.")
+        raise web.HTTPSeeOther("/admin/payments")
+    verified, problems = await payments.verify_statement_matches(
+        chosen, actor=admin(request), now=now(request), today=today(request), notifier=request.app[NotifierKey]
+    )
+    await flash(request, f"Verified {verified} payment{'s' if verified != 1 else ''} from the statement.")
     for problem in problems:
         await flash(request, problem, "error")
     raise web.HTTPSeeOther("/admin/payments")
 
 
-def _match_value(value: str) -> tuple[int, str, int, int]:
+def _match_value(value: str) -> payments.StatementMatch:
     """A match checkbox's value: 'payment id:UTR:amount in paise:statement line'."""
     payment_id, utr, amount, line = value.split(":")
-    return int(payment_id), utr, int(amount), int(line)
+    return payments.StatementMatch(int(payment_id), utr, int(amount), int(line))
 
 
 async def refunds(request: web.Request) -> web.Response:
