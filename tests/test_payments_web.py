@@ -158,3 +158,16 @@ async def test_no_receipt_before_confirmation(app, client):
     await login(client, booking.user)
     response = await client.get(f"/bookings/{booking.reference}/receipt")
     assert response.status == 409 and "once the booking is confirmed" in await response.text()
+
+
+async def test_a_refused_reason_without_javascript_comes_back_next_to_the_field(app, client):
+    booking = await held_booking()
+    payment = await submitted_payment(booking, "401234567890")
+    token = await login(client, await operator())
+    typed = "Short by ₹100 " * 30  # over 300 characters
+    response = await client.post(f"/admin/payments/{payment.id}/reject", data={"reason": typed, "csrf_token": token})
+    assert response.status == 422
+    html = await response.text()
+    assert f'id="reason-{payment.id}-error"' in html and "under 300 characters" in html
+    assert f'value="{typed}"' in html
+    assert (await Payment.get(id=payment.id)).status == PaymentStatus.SUBMITTED

@@ -21,29 +21,36 @@ from yatri.web.auth import flash
 from yatri.web.render import is_htmx, render
 
 SHOWN_PER_LIST = 300  # a statement's long tail of unrelated credits is counted, not all listed
-MAX_STATEMENT_BYTES = 8 * 1024 * 1024
+
+
+async def _queue_context() -> dict:
+    return {
+        "queue": await payments.submitted_payments(),
+        "refunds": await payments.pending_refunds(),
+        "row_errors": {},
+        "reasons": {},
+        "admin_section": "payments",
+    }
 
 
 async def queue(request: web.Request) -> web.Response:
-    context = {
-        "queue": await payments.submitted_payments(),
-        "refunds": await payments.pending_refunds(),
-        "errors": {},
-        "admin_section": "payments",
-    }
-    return render(request, "admin/payments.html", context)
+    return render(request, "admin/payments.html", await _queue_context())
 
 
-async def _row_answer(request: web.Request, payment_id: int, done: str | None, errors: dict, status: int = 200):
-    if not is_htmx(request):
-        if done:
-            await flash(request, done)
-        else:
-            await flash(request, " ".join(errors.values()), "error")
+async def _row_answer(
+    request: web.Request, payment_id: int, done: str | None, errors: dict, status: int = 200, reason: str = ""
+) -> web.Response:
+    if is_htmx(request):
+        payment = await Payment.get(id=payment_id).prefetch_related("booking__user", "booking__departure__trip")
+        context = {"payment": payment, "done": done, "errors": errors, "reason": reason}
+        return render(request, "fragments/admin/payment_row.html", context, status=status)
+    if done or "__all__" in errors:
+        await flash(request, done or errors["__all__"], "success" if done else "error")
         raise web.HTTPSeeOther("/admin/payments")
-    payment = await Payment.get(id=payment_id).prefetch_related("booking__user", "booking__departure__trip")
-    context = {"payment": payment, "done": done, "errors": errors}
-    return render(request, "fragments/admin/payment_row.html", context, status=status)
+    # A refused reason without JavaScript: the queue again, the message next to the field, the text kept.
+    context = await _queue_context()
+    context.update(row_errors={payment_id: errors}, reasons={payment_id: reason})
+    return render(request, "admin/payments.html", context, status=status)
 
 
 async def verify(request: web.Request) -> web.Response:
@@ -68,28 +75,23 @@ async def reject(request: web.Request) -> web.Response:
         )  # fmt: skip
     except (ValidationError, Conflict) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {"__all__": exc.detail}
-        return await _row_answer(request, payment_id, None, errors, exc.status)
+        return await _row_answer(request, payment_id, None, errors, exc.status, reason)
     return await _row_answer(request, payment_id, f"Rejected {payment.utr}: the traveller was told why.", {})
 
 
 async def reconcile(request: web.Request) -> web.Response:
     """Upload a statement: show matches, mismatches and unmatched payments (nothing changes yet)."""
     upload = (await request.post()).get("statement")
-    errors, problems, result = {}, [], None
+    problems, result = [], None
     try:
         if not isinstance(upload, web.FileField):
-            raise ValidationError({"statement": "Choose the bank statement's CSV file to upload."})
-        data = upload.file.read(MAX_STATEMENT_BYTES + 1)
-        if len(data) > MAX_STATEMENT_BYTES:
-            raise ValidationError({"statement": "The statement is larger than 8 MB; split it into smaller files."})
-        result = await statements.reconcile(statements.parse_statement(statements.decode(data)))
-    except ValidationError as exc:
-        errors, problems = exc.errors, getattr(exc, "problems", list(exc.errors.values()))
-    context = {
-        "result": result, "errors": errors, "problems": problems, "shown": SHOWN_PER_LIST, "admin_section": "payments",
-    }  # fmt: skip
+            raise statements.StatementError(["Choose the bank statement's CSV file to upload."])
+        result = await statements.match_upload(upload.file.read(statements.MAX_BYTES + 1))
+    except statements.StatementError as exc:
+        problems = exc.problems
+    context = {"result": result, "problems": problems, "shown": SHOWN_PER_LIST, "admin_section": "payments"}
     return render(request, "admin/reconcile.html", context, fragment="fragments/admin/reconcile_result.html",
-                  status=422 if errors else 200)  # fmt: skip
+                  status=422 if problems else 200)  # fmt: skip
 
 
 async def verify_matches(request: web.Request) -> web.Response:
@@ -121,7 +123,6 @@ async def refunds(request: web.Request) -> web.Response:
     context = {
         "refunds": await payments.pending_refunds(),
         "paid": await payments.recent_refunds(),
-        "errors": {},
         "admin_section": "payments",
     }
     return render(request, "admin/refunds.html", context)
