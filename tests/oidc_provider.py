@@ -91,3 +91,22 @@ class LocalOpenIdProvider:
         claims = {"iss": self.url, "aud": CLIENT_ID, "iat": now, "exp": now + 3600, **self.user, **extra, **self.claims}
         key = self.signing_key or self.key
         return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+
+
+def main() -> None:
+    """Serve the provider alone, to try Google sign-in by hand with `make run`:
+    `.venv/bin/python -m tests.oidc_provider [--port 8090]` prints the settings to use."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8090)
+    port = parser.parse_args().port
+    provider = LocalOpenIdProvider()
+    provider.url = f"http://127.0.0.1:{port}"
+    print(f"GOOGLE_CLIENT_ID={CLIENT_ID} GOOGLE_CLIENT_SECRET={CLIENT_SECRET} OIDC_METADATA_URL={provider.metadata_url}")
+    print(f"Every sign-in is {provider.user['name']} <{provider.user['email']}>.")
+    web.run_app(provider.app, host="127.0.0.1", port=port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -13,6 +13,7 @@ from tests.admin_data import make_booking, make_departure, make_trip
 from tests.helpers import make_user
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+TODAY = date(2026, 12, 1)  # in India too
 SECRET = "whsec-test-3c1f7a"
 
 

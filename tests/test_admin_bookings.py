@@ -14,7 +14,7 @@ from yatri.services.admin_bookings import csv_cell
 
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
-SOON = NOW + timedelta(minutes=10)
+SOON = NOW + timedelta(hours=6)  # a hold still live however long the test run takes
 POLICY = [{"min_days": 30, "percent": 90}, {"min_days": 15, "percent": 50}, {"min_days": 0, "percent": 0}]
 
 

@@ -1,16 +1,20 @@
 """/admin departures: add, capacity (never below seats held or sold), close and reopen
 sales, cancel a departure with every booking on it (full refunds, emails)."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from tests.admin_data import make_booking, make_departure, make_trip
 from tests.helpers import login, make_user
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, Refund, Role
+from yatri.services.admin_departures import set_capacity
+from yatri.services.booking import hold_seats, seats_taken
 from yatri.services.catalogue import current_version
+from yatri.services.travellers import TravellerInput
 
 HX = {"HX-Request": "true"}
 TODAY = datetime.now(UTC).date()
-SOON = datetime.now(UTC) + timedelta(minutes=10)
+SOON = datetime.now(UTC) + timedelta(hours=6)  # a hold still live however long the test run takes
 LAPSED = datetime.now(UTC) - timedelta(minutes=1)
 
 
@@ -140,6 +144,24 @@ async def test_capacity_without_javascript_redirects_back_with_a_message(client)
     assert "Capacity is now 12 seats." in await (await client.get(back)).text()
 
 
+async def test_a_capacity_cut_and_a_booking_at_the_same_moment_never_oversell(client):
+    admin = await make_user("ops@example.com", name="Priya Ops", role=Role.ADMIN)
+    asha = await make_user("asha@example.com")
+    trip = await make_trip()
+    now = datetime.now(UTC)
+    for round_ in range(4):
+        departure = await make_departure(trip, TODAY + timedelta(days=20 + round_), capacity=7)
+        await make_booking(departure, asha, seats=3)
+        three = [TravellerInput(full_name=f"Traveller {n}", age=30) for n in range(3)]
+        cut = set_capacity(departure.id, 5, admin, now)
+        hold = hold_seats(asha, departure.id, three, idempotency_key=None, now=now, today=TODAY, hold_minutes=15, gst_percent=5)
+        results = await asyncio.gather(*((cut, hold) if round_ % 2 else (hold, cut)), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, Exception)]
+        assert len(failed) == 1, results  # whichever came second saw the other's change
+        capacity = (await Departure.get(id=departure.id)).capacity
+        assert await seats_taken(departure.id, now) <= capacity
+
+
 # ---------------------------------------------------------------- sales
 
 
@@ -168,6 +190,7 @@ async def test_the_departure_lists_show_seats_taken_and_left(client):
     for path in (f"/admin/trips/{trip.id}/departures", "/admin/departures", f"/admin/departures/{departure.id}"):
         html = await (await client.get(path)).text()
         assert f'id="departure-{departure.id}"' in html and 'class="taken">3<' in html and 'class="left">7<' in html, path
+    assert f'href="/admin/trips/{trip.id}/departures"' in await (await client.get(f"/admin/trips/{trip.id}")).text()
     trip_page = await (await client.get(f"/admin/trips/{trip.id}/departures")).text()
     assert "Past departures (1)" in trip_page and f'id="departure-{old.id}"' in trip_page
     assert f'id="departure-{old.id}"' not in await (await client.get("/admin/departures")).text()
@@ -225,3 +248,23 @@ async def test_a_cancelled_departure_cannot_be_changed_or_cancelled_again(client
     departure = await Departure.get(id=departure.id)
     assert departure.capacity == 10 and departure.sales_closed is True
     assert await AuditLog.filter(entity="departure", action="cancelled").count() == 1
+
+
+async def test_travellers_no_longer_see_a_departure_once_sales_close_or_it_is_cancelled(client):
+    _, token = await signed_in_admin(client)
+    trip, closing = await trip_with_departure(days_ahead=30)
+    cancelling = await make_departure(trip, TODAY + timedelta(days=60))
+    staying = await make_departure(trip, TODAY + timedelta(days=90))
+    booked = lambda html, d: f"/departures/{d.id}/book" in html  # noqa: E731
+    before = await (await client.get(f"/trips/{trip.slug}")).text()  # fills the catalogue cache
+    assert booked(before, closing) and booked(before, cancelling) and booked(before, staying)
+
+    await client.post(f"/admin/departures/{closing.id}/sales", data={"closed": "1", "csrf_token": token})
+    await client.post(f"/admin/departures/{cancelling.id}/cancel", data={"csrf_token": token})
+    after = await (await client.get(f"/trips/{trip.slug}")).text()
+    assert not booked(after, closing) and not booked(after, cancelling) and booked(after, staying)
+    home = await (await client.get("/")).text()
+    assert f"{closing.starts_on:%a %d %b}" not in home and f"{staying.starts_on:%a %d %b}" in home
+
+    await client.post(f"/admin/departures/{closing.id}/sales", data={"closed": "0", "csrf_token": token})
+    assert booked(await (await client.get(f"/trips/{trip.slug}")).text(), closing)

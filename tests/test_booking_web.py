@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from yatri.app import create_app
 from yatri.keys import ClockKey, DatabaseKey
 from yatri.models import AuditLog, Booking, BookingStatus, Payment, PaymentMethod, PaymentStatus, Refund, Traveller
 from yatri.services import booking as service
 
-from tests.booking_data import COMPANION_FORM, LEAD_FORM, NOW, TODAY, form_for, hold, make_departure
+from tests.booking_data import COMPANION_FORM, LEAD_FORM, NOW, TODAY, form_for, hold as hold_at, make_departure
 from tests.helpers import csrf_in, login, make_user
 
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+async def hold(*args, **kwargs):
+    """A hold made now: the pages below read the real clock (a slow run outlasts NOW + 15 min)."""
+    return await hold_at(*args, now=datetime.now(UTC), **kwargs)
 
 
 def confirm_form(review_html: str) -> dict[str, str]:
@@ -191,7 +196,8 @@ async def test_the_server_expires_lapsed_holds_in_the_background(aiohttp_client,
     await client.close()
 
     later = create_app(settings)
-    later[ClockKey] = lambda: NOW + timedelta(minutes=16)
+    expired_at = datetime.now(UTC) + timedelta(minutes=16)
+    later[ClockKey] = lambda: expired_at
     await aiohttp_client(later)  # starts the background task
     with later[DatabaseKey]:
         for _ in range(100):

@@ -122,14 +122,15 @@ async def test_the_operator_marks_a_refund_paid(app, client):
     assert (await Booking.get(id=booking.id)).status == BookingStatus.REFUNDED
 
 
-async def test_the_traveller_sees_the_refund_status(app, client):
+async def test_the_traveller_sees_the_refund_status_on_the_booking_and_pay_pages(app, client):
     booking = await held_booking(status=BookingStatus.CANCELLED)
     await Refund.create(booking=booking, amount_paise=1_260_000, reason="cancelled")
     await Refund.create(booking=booking, amount_paise=500, reason="fee", status=RefundStatus.PAID, reference="R-77", paid_at=NOW)
     await login(client, booking.user)
-    html = await (await client.get(f"/bookings/{booking.reference}/pay")).text()
-    assert "₹12,600: being processed" in html
-    assert "₹5: paid on 01 Dec 2026, reference R-77" in html
+    for page in (f"/bookings/{booking.reference}", f"/bookings/{booking.reference}/pay"):
+        html = await (await client.get(page)).text()
+        assert "₹12,600: being processed" in html, page
+        assert "₹5: paid on 01 Dec 2026, reference R-77" in html, page
 
 
 async def test_the_receipt_is_for_confirmed_bookings_of_the_owner_or_an_admin(app, client):
@@ -157,3 +158,16 @@ async def test_no_receipt_before_confirmation(app, client):
     await login(client, booking.user)
     response = await client.get(f"/bookings/{booking.reference}/receipt")
     assert response.status == 409 and "once the booking is confirmed" in await response.text()
+
+
+async def test_a_refused_reason_without_javascript_comes_back_next_to_the_field(app, client):
+    booking = await held_booking()
+    payment = await submitted_payment(booking, "401234567890")
+    token = await login(client, await operator())
+    typed = "Short by ₹100 " * 30  # over 300 characters
+    response = await client.post(f"/admin/payments/{payment.id}/reject", data={"reason": typed, "csrf_token": token})
+    assert response.status == 422
+    html = await response.text()
+    assert f'id="reason-{payment.id}-error"' in html and "under 300 characters" in html
+    assert f'value="{typed}"' in html
+    assert (await Payment.get(id=payment.id)).status == PaymentStatus.SUBMITTED

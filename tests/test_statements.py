@@ -3,7 +3,6 @@ matching on both databases, a 10,000-row file in seconds, and verifying chosen m
 
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -154,3 +153,8 @@ async def test_a_malformed_upload_names_the_row_and_changes_nothing(client):
     response = await upload(client, token, "x", **{"HX-Request": "true"})
     assert response.status == 422 and 'id="statement-problems"' in await response.text()
     assert (await Payment.get(booking_id=booking.id)).status == PaymentStatus.SUBMITTED
+
+
+async def test_a_statement_over_8_mb_is_refused_before_reading():
+    with pytest.raises(statements.StatementError, match="larger than 8 MB"):
+        await statements.match_upload(b"x" * (statements.MAX_BYTES + 1))

@@ -15,6 +15,7 @@ from tests.helpers import PASSWORD, make_user
 from yatri.keys import DatabaseKey
 from yatri.models import AuditLog, Booking, BookingStatus, Payment, PaymentStatus, Role
 from yatri.services.booking import hold_seats
+from yatri.services.payments import submit_utr
 
 
 async def log_in(page, url, email: str, target: str) -> None:
@@ -83,3 +84,38 @@ async def test_traveller_sends_a_utr_operator_verifies_booking_is_confirmed(aioh
         assert (await Payment.get(utr="401234567890")).status == PaymentStatus.VERIFIED
         assert await AuditLog.filter(entity="booking", entity_id=reference, to_state="confirmed").count() == 1
     assert [p for p in page.problems if "status of 422" not in p] == []
+
+
+async def test_operator_verifies_through_a_statement_upload(aiohttp_server, app, page):
+    server = await aiohttp_server(app)
+    with app[DatabaseKey]:
+        departure = await make_departure(capacity=8, price_rupees=9_950)
+        asha = await make_user("asha@example.com", name="Asha Rao")
+        await make_user("ops@example.com", name="Priya Ops", role=Role.ADMIN)
+        now = datetime.now(UTC)
+        booking = await hold_seats(
+            asha, departure.id, [lead()], idempotency_key="browser-pay-2", now=now, today=now.date(),
+            hold_minutes=15, gst_percent=5,
+        )  # fmt: skip
+        await submit_utr(booking.reference, "401234567890", user=asha, now=now, today=now.date(), verify_hours=48)
+    statement = (
+        "Txn Date,Narration,Ref No,Debit,Credit\n"
+        "01/12/2026,UPI/401234567890/ASHA RAO,401234567890,,\"10,447.50\"\n"
+        "01/12/2026,UPI/401234567811/SOMEONE,401234567811,,500.00\n"
+    )
+
+    await log_in(page, server.make_url, "ops@example.com", "/admin/payments")
+    await page.evaluate("window.notReloaded = true")
+    await page.set_input_files("#f-statement", files=[{"name": "statement.csv", "mimeType": "text/csv", "buffer": statement.encode()}])
+    await page.click(".reconcile-form button[type=submit]")
+    await expect(page.locator("#reconcile-summary")).to_contain_text("2 credit rows read: 1 match, 1 mismatch")
+    assert await page.evaluate("window.notReloaded") is True  # htmx swapped the result in
+    await expect(page.locator("#reconcile-progress")).to_be_hidden()
+    await expect(page.locator("#mismatches")).to_contain_text("unknown UTR")
+    await page.click("text=Verify the chosen matches")
+    await expect(page.locator("#flash")).to_contain_text("Verified 1 payment from the statement")
+    with app[DatabaseKey]:
+        assert (await Booking.get(reference=booking.reference)).status == BookingStatus.CONFIRMED
+        entry = await AuditLog.get(entity="payment", action="verify")
+        assert entry.data == {"source": "statement", "line": 2}
+    assert page.problems == []

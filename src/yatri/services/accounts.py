@@ -16,6 +16,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -27,6 +28,7 @@ MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 TOKEN_LIFETIMES = {TokenPurpose.VERIFY_EMAIL: timedelta(days=2), TokenPurpose.RESET_PASSWORD: timedelta(hours=1)}
 LINK_INVALID = "This link has expired or was already used."
+EMAIL_TAKEN = "There is already an account with this email. Log in, or reset the password."
 # At most this many reset (or verification) emails an hour for one account: no mail bombing.
 MAILS_PER_HOUR = 3
 # Login throttling: this many failures within the window, per account or per address.
@@ -69,9 +71,9 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def check_password(password: str, field: str = "password") -> None:
+def check_password(password: str) -> None:
     if problem := password_problem(password):
-        raise ValidationError({field: problem})
+        raise ValidationError({"password": problem})
 
 
 def _email_problem(email: str) -> str | None:
@@ -104,12 +106,15 @@ async def sign_up(name: str, email: str, password: str, phone: str = "") -> User
     if problem := _email_problem(email):
         errors["email"] = problem
     elif await User.filter(email=email).exists():
-        errors["email"] = "There is already an account with this email. Log in, or reset the password."
+        errors["email"] = EMAIL_TAKEN
     if problem := password_problem(password):
         errors["password"] = problem
     if errors:
         raise ValidationError(errors)
-    return await User.create(email=email, password_hash=hash_password(password), **profile)
+    try:
+        return await User.create(email=email, password_hash=hash_password(password), **profile)
+    except IntegrityError:  # the same email signed up a moment ago
+        raise ValidationError({"email": EMAIL_TAKEN}) from None
 
 
 async def update_profile(user: User, name: str, phone: str = "", *, expected_version: int | None = None) -> User:

@@ -17,7 +17,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 import qrcode
@@ -25,7 +25,7 @@ from qrcode.image.svg import SvgPathImage
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from yatri.errors import Conflict, NotFound, ValidationError
+from yatri.errors import Conflict, NotFound, ValidationError, YatriError
 from yatri.models import (
     Booking,
     BookingStatus,
@@ -176,15 +176,18 @@ def _holds_seats(booking: Booking, now: datetime) -> bool:
     return booking.status in HOLDING_STATUSES and booking.hold_expires_at is not None and booking.hold_expires_at > now
 
 
-async def _take_seats_back(booking: Booking, now: datetime) -> None:
-    """For a booking whose hold lapsed: its seats again, or a clear Conflict. Call under the departure lock."""
+async def _take_seats_back(booking: Booking, now: datetime, today: date) -> None:
+    """For a booking whose hold lapsed: its seats again, or a clear Conflict. Call under the
+    departure lock. `today` is the operator's date: a run leaving today is no longer sold."""
     if _holds_seats(booking, now):
         return
     departure = booking.departure
     if departure.cancelled_at is not None:
         raise Conflict("This departure was cancelled, so it cannot be paid for. Any money sent will be refunded.")
-    if departure.starts_on < now.date():
+    if departure.starts_on <= today:
         raise Conflict("This departure has already started, so it can no longer be paid for.")
+    if departure.sales_closed:
+        raise Conflict("Booking for this departure has closed and the hold on these seats lapsed, so they cannot be paid for now.")
     left = departure.capacity - await seats_taken(departure.id, now)
     if left < booking.seats:
         raise Conflict(
@@ -207,7 +210,9 @@ def clean_utr(raw: str) -> str:
     return utr
 
 
-async def submit_utr(reference: str, raw_utr: str, *, user: User, now: datetime, verify_hours: int) -> Payment:
+async def submit_utr(
+    reference: str, raw_utr: str, *, user: User, now: datetime, today: date, verify_hours: int
+) -> Payment:
     """The traveller paid and tells us the UTR: payment submitted, booking payment_submitted,
     seats reserved for the verification window."""
     utr = clean_utr(raw_utr)
@@ -215,7 +220,7 @@ async def submit_utr(reference: str, raw_utr: str, *, user: User, now: datetime,
     try:
         async with _locked(reference) as booking:
             _check_payable(booking)
-            await _take_seats_back(booking, now)
+            await _take_seats_back(booking, now, today)
             payment = await _submitted_payment(booking, utr, now, user)
             await set_status(
                 booking, BookingStatus.PAYMENT_SUBMITTED, actor=user, action="payment_submitted",
@@ -288,6 +293,7 @@ async def verify_payment(
     *,
     actor: User,
     now: datetime,
+    today: date,
     notifier: Notifier,
     expected: tuple[str, int] | None = None,
     source: dict | None = None,
@@ -302,10 +308,39 @@ async def verify_payment(
             raise Conflict("This payment changed since the statement was read; nothing was changed.")
         if booking.status not in (*HOLDING_STATUSES, BookingStatus.EXPIRED):
             raise Conflict(f"The booking is {booking.status.replace('_', ' ')}, so this payment cannot confirm it.")
-        await _take_seats_back(booking, now)
+        await _take_seats_back(booking, now, today)
         await _mark_verified(payment, booking, actor, now, source or {"source": "queue"})
     await send_booking_mail(notifier, booking, "confirmed")
     return payment
+
+
+@dataclass(frozen=True)
+class StatementMatch:
+    """A statement row the operator chose to verify, as the match was shown."""
+
+    payment_id: int
+    utr: str
+    amount_paise: int
+    line: int
+
+
+async def verify_statement_matches(
+    matches: list[StatementMatch], *, actor: User, now: datetime, today: date, notifier: Notifier
+) -> tuple[int, list[str]]:
+    """Verify each chosen match in its own transaction: one that changed since the upload is
+    reported (and left alone) while the others go through. Returns (verified, problems)."""
+    verified, problems = 0, []
+    for match in matches:
+        try:
+            await verify_payment(
+                match.payment_id, actor=actor, now=now, today=today, notifier=notifier, expected=(match.utr, match.amount_paise),
+                source={"source": "statement", "line": match.line},
+            )  # fmt: skip
+        except YatriError as exc:
+            problems.append(f"UTR {match.utr}: {exc.detail}")
+        else:
+            verified += 1
+    return verified, problems
 
 
 async def _mark_verified(payment: Payment, booking: Booking, actor: User | None, now: datetime, data: dict) -> None:
@@ -418,7 +453,7 @@ class BadEvent(ValueError):
 
 
 async def handle_gateway_event(
-    event: dict, event_id: str, *, now: datetime, verify_hours: int, notifier: Notifier
+    event: dict, event_id: str, *, now: datetime, today: date, verify_hours: int, notifier: Notifier
 ) -> str:
     """Apply one signed event, once: returns what happened ('confirmed', 'duplicate', ...).
     The event id is stored in the same transaction as the change it caused."""
@@ -429,7 +464,7 @@ async def handle_gateway_event(
         async with in_transaction():
             await WebhookEvent.create(provider=PROVIDER, event_id=event_id[:100], event_type=kind[:60])
             if kind == "payment.captured":
-                outcome, booking = await _captured(_entity(event, "payment"), now, verify_hours)
+                outcome, booking = await _captured(_entity(event, "payment"), now, today, verify_hours)
             elif kind == "refund.processed":
                 outcome, booking = await _refund_processed(_entity(event, "refund"), now), None
             else:
@@ -449,7 +484,7 @@ def _entity(event: dict, name: str) -> dict:
     return entity
 
 
-async def _captured(entity: dict, now: datetime, verify_hours: int) -> tuple[str, Booking | None]:
+async def _captured(entity: dict, now: datetime, today: date, verify_hours: int) -> tuple[str, Booking | None]:
     notes = entity.get("notes") if isinstance(entity.get("notes"), dict) else {}
     reference = str(notes.get(REFERENCE_NOTE, "")).strip()
     if not reference or not await Booking.exists(reference=reference):
@@ -463,7 +498,7 @@ async def _captured(entity: dict, now: datetime, verify_hours: int) -> tuple[str
             status=PaymentStatus.SUBMITTED, gateway_payment_id=entity["id"], submitted_at=now,
         )  # fmt: skip
         await audit.record("payment", payment.id, "captured", None, payment.status.value, data={"gateway": PROVIDER})
-        problem = await _why_not_confirmable(booking, entity["amount"], now)
+        problem = await _why_not_confirmable(booking, entity["amount"], now, today)
         if problem is None:
             await _mark_verified(payment, booking, None, now, {"source": "gateway", "gateway_payment_id": entity["id"]})
             return "confirmed", booking
@@ -487,11 +522,11 @@ async def _await_operator(booking: Booking, payment: Payment, until: datetime) -
         )  # fmt: skip
 
 
-async def _why_not_confirmable(booking: Booking, amount_paise: int, now: datetime) -> str | None:
+async def _why_not_confirmable(booking: Booking, amount_paise: int, now: datetime, today: date) -> str | None:
     if booking.status not in (*HOLDING_STATUSES, BookingStatus.EXPIRED):
         return f"the booking was already {booking.status}"
     try:
-        await _take_seats_back(booking, now)
+        await _take_seats_back(booking, now, today)
     except Conflict as exc:
         return exc.detail
     return "amount" if amount_paise != booking.total_paise else None

@@ -31,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from yatri.errors import ValidationError
 from yatri.models import Payment, PaymentMethod, PaymentStatus
 
+MAX_BYTES = 8 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_PROBLEMS = 10
 HEADERS = {
@@ -73,10 +74,27 @@ class Mismatch:
 @dataclass
 class Reconciliation:
     rows: int = 0  # credit rows read
-    skipped: int = 0  # debits and rows without any UTR
+    skipped: int = 0  # credit rows without any UTR
     matches: list[Match] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
     unmatched: list[Payment] = field(default_factory=list)
+
+
+class StatementError(ValidationError):
+    """A statement that cannot be read; `problems` lists each bad row and why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        more = " (the first ten problems; fix them and upload again)" if len(problems) >= MAX_PROBLEMS else ""
+        super().__init__({"statement": " ".join(problems) + more})
+        self.problems = problems
+
+
+
+async def match_upload(data: bytes) -> Reconciliation:
+    """An uploaded statement file, read and matched (nothing changes)."""
+    if len(data) > MAX_BYTES:
+        raise StatementError([f"The statement is larger than {MAX_BYTES // 1024 // 1024} MB; split it into smaller files."])
+    return await reconcile(parse_statement(decode(data)))
 
 
 def decode(data: bytes) -> str:
@@ -88,7 +106,7 @@ def decode(data: bytes) -> str:
 
 
 def parse_statement(text: str) -> list[StatementRow]:
-    """Credit rows of a statement; ValidationError naming each bad row (by its line) and why."""
+    """Credit rows of a statement; StatementError naming each bad row (by its line) and why."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -96,7 +114,7 @@ def parse_statement(text: str) -> list[StatementRow]:
         rows, problems = [], []
         for values in reader:
             if len(rows) >= MAX_ROWS:
-                raise _statement_error([f"The statement has more than {MAX_ROWS:,} rows; split it into smaller files."])
+                raise StatementError([f"The statement has more than {MAX_ROWS:,} rows; split it into smaller files."])
             if not any(v.strip() for v in values):
                 continue
             try:
@@ -109,22 +127,15 @@ def parse_statement(text: str) -> list[StatementRow]:
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
-        raise _statement_error([f"Row {reader.line_num}: this is not valid CSV ({exc})."]) from None
+        raise StatementError([f"Row {reader.line_num}: this is not valid CSV ({exc})."]) from None
     if problems:
-        raise _statement_error(problems)
+        raise StatementError(problems)
     return rows
-
-
-def _statement_error(problems: list[str]) -> ValidationError:
-    more = " (the first ten problems; fix them and upload again)" if len(problems) >= MAX_PROBLEMS else ""
-    error = ValidationError({"statement": " ".join(problems) + more})
-    error.problems = problems
-    return error
 
 
 def _columns(header: list[str] | None) -> dict[str, int]:
     if not header or not any(h.strip() for h in header):
-        raise _statement_error(["Row 1: the file is empty; the first row must name the columns (date, amount, reference, narration)."])
+        raise StatementError(["Row 1: the file is empty; the first row must name the columns (date, amount, reference, narration)."])
     found = {}
     for index, name in enumerate(header):
         key = _NOT_ALNUM.sub("", name.lower())
@@ -135,7 +146,7 @@ def _columns(header: list[str] | None) -> dict[str, int]:
     if "reference" not in found and "narration" not in found:
         missing.append("reference or narration")
     if missing:
-        raise _statement_error(
+        raise StatementError(
             [f"Row 1: missing column: {'; '.join(missing)} (the header was: {', '.join(header)}). See the column mapping."]
         )
     return found

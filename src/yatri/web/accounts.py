@@ -25,13 +25,22 @@ def auth_context(request: web.Request, **context) -> dict:
     return {"errors": {}, "google": bool(request.app[SettingsKey].google_client_id), **context}
 
 
-async def send_verification(request: web.Request, user: User) -> bool:
+async def send_verification(request: web.Request, user: User) -> str:
+    """Mail a new confirmation link: "sent", "limited" (enough links this hour) or "failed"."""
     token = await accounts.issue_verification(user, now(request))
     if token is None:
-        return False
-    return await request.app[NotifierKey].send(
+        return "limited"
+    sent = await request.app[NotifierKey].send(
         user.email, "Confirm your email for Yatri", "email/verify_email.txt", name=user.name, token=token
     )
+    return "sent" if sent else "failed"
+
+
+RESEND_OUTCOMES = {
+    "sent": ("success", "We sent a new link to {email}."),
+    "limited": ("warning", "We sent several links in the last hour: please use the latest, or try later."),
+    "failed": ("error", "We could not send the email just now. Please try again in a few minutes."),
+}
 
 
 # Log in and out
@@ -89,9 +98,13 @@ async def signup(request: web.Request) -> web.Response:
     except ValidationError as exc:
         context = auth_context(request, form=values, errors=exc.errors, next=target)
         return render(request, "pages/signup.html", context, status=422)
-    await send_verification(request, user)
+    sent = await send_verification(request, user) == "sent"
     await login_user(request, user)
-    await flash(request, f"Welcome, {user.name}. We sent a link to {user.email}: open it to confirm your email.")
+    if sent:
+        await flash(request, f"Welcome, {user.name}. We sent a link to {user.email}: open it to confirm your email.")
+    else:
+        await flash(request, f"Welcome, {user.name}. We could not send the confirmation email just now: "
+                    "ask for it again on your account page.", "warning")  # fmt: skip
     raise web.HTTPSeeOther(target)
 
 
@@ -99,7 +112,8 @@ async def verify_email(request: web.Request) -> web.Response:
     try:
         user = await accounts.verify_email(request.query.get("token", ""), now(request))
     except ValidationError as exc:
-        context = {"title": "Link not valid", "detail": exc.detail, "resend": current_user(request) is not None, "reset": False}
+        signed_in = current_user(request) is not None
+        context = {"title": "Link not valid", "detail": exc.detail, "resend": signed_in, "reset": False}
         return render(request, "pages/link_invalid.html", context, status=400)
     await flash(request, f"Thank you: {user.email} is confirmed.")
     raise web.HTTPSeeOther("/account" if current_user(request) else "/login")
@@ -108,10 +122,9 @@ async def verify_email(request: web.Request) -> web.Response:
 @require_login
 async def resend_verification(request: web.Request) -> web.Response:
     user = current_user(request)
-    if await send_verification(request, user):
-        await flash(request, f"We sent a new link to {user.email}.")
-    elif not user.email_verified:
-        await flash(request, "We could not send a new link just now. Check your inbox for the last one, or try later.", "warning")
+    if not user.email_verified:
+        level, text = RESEND_OUTCOMES[await send_verification(request, user)]
+        await flash(request, text.format(email=user.email), level)
     raise web.HTTPSeeOther("/account")
 
 

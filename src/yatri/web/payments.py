@@ -9,10 +9,11 @@ import logging
 from aiohttp import web
 
 from yatri.errors import Conflict, ValidationError
-from yatri.keys import ClockKey, NotifierKey, SettingsKey
+from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Booking
 from yatri.services import payments
 from yatri.web.auth import current_user, flash, require_login
+from yatri.web.clock import now, today
 from yatri.web.render import render
 
 log = logging.getLogger("yatri.payments")
@@ -29,7 +30,7 @@ async def _pay_context(request: web.Request, booking: Booking) -> dict:
         "payee": settings.upi_payee_name,
         "vpa": settings.upi_vpa,
         "payable": booking.status in payments.PAYABLE,
-        "now": request.app[ClockKey](),
+        "now": now(request),
         "payments": history,
         "refunds": refunds,
         "form": {"utr": ""},
@@ -51,14 +52,14 @@ async def submit_utr(request: web.Request) -> web.Response:
     settings = request.app[SettingsKey]
     try:
         await payments.submit_utr(
-            reference, typed, user=user, now=request.app[ClockKey](), verify_hours=settings.payment_verify_hours
+            reference, typed, user=user, now=now(request), today=today(request), verify_hours=settings.payment_verify_hours
         )
     except (ValidationError, Conflict) as exc:
         booking = await payments.owned_booking(reference, user)
         context = await _pay_context(request, booking)
         errors = exc.errors if isinstance(exc, ValidationError) else {"__all__": exc.detail}
         context.update(form={"utr": typed}, errors=errors)
-        return render(request, "pages/pay.html", context, fragment="fragments/utr_form.html", status=exc.status)
+        return render(request, "pages/pay.html", context, status=exc.status)
     await flash(request, "Thank you: we have your UTR and will confirm your booking once the money arrives.")
     raise web.HTTPSeeOther(f"/bookings/{reference}")
 
@@ -69,7 +70,7 @@ async def receipt(request: web.Request) -> web.Response:
     found = await payments.receipt(request.match_info["ref"], current_user(request), settings.gst_percent)
     context = {
         "receipt": found, "booking": found.booking, "gst_percent": found.gst_percent,
-        "payee": settings.upi_payee_name, "issued": request.app[ClockKey](),
+        "payee": settings.upi_payee_name, "issued": now(request),
     }  # fmt: skip
     return render(request, "pages/receipt.html", context)
 
@@ -85,7 +86,7 @@ async def razorpay_webhook(request: web.Request) -> web.Response:
         event = json.loads(body)
         event_id = request.headers.get("X-Razorpay-Event-Id") or (event.get("id") if isinstance(event, dict) else None)
         outcome = await payments.handle_gateway_event(
-            event if isinstance(event, dict) else {}, str(event_id or ""), now=request.app[ClockKey](),
+            event if isinstance(event, dict) else {}, str(event_id or ""), now=now(request), today=today(request),
             verify_hours=settings.payment_verify_hours, notifier=request.app[NotifierKey],
         )  # fmt: skip
     except ValueError as exc:  # not JSON, or a payments.BadEvent

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from yatri.keys import ClockKey, SettingsKey
+from yatri.keys import SettingsKey
 from yatri.models import User
 from yatri.web.auth import current_user
+from yatri.web.clock import now, today
 
-
-def now(request: web.Request) -> datetime:
-    return request.app[ClockKey]()
+__all__ = ["admin", "filled", "now", "today", "zone"]
 
 
 def zone(request: web.Request) -> ZoneInfo:
@@ -30,8 +28,3 @@ def admin(request: web.Request) -> User:
 def filled(**params: str) -> dict[str, str]:
     """The query parameters that have a value: page links keep the filters, not the blanks."""
     return {key: value for key, value in params.items() if value}
-
-
-def today(request: web.Request) -> date:
-    """The operator's date now (in the operator's zone, not UTC)."""
-    return now(request).astimezone(zone(request)).date()

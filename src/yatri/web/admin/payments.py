@@ -15,41 +15,49 @@ from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Payment
 from yatri.services import payments, statements
-from yatri.web.admin.common import admin, now
+from yatri.web.admin.common import admin
+from yatri.web.clock import now, today
 from yatri.web.auth import flash
 from yatri.web.render import is_htmx, render
 
 SHOWN_PER_LIST = 300  # a statement's long tail of unrelated credits is counted, not all listed
-MAX_STATEMENT_BYTES = 8 * 1024 * 1024
+
+
+async def _queue_context() -> dict:
+    return {
+        "queue": await payments.submitted_payments(),
+        "refunds": await payments.pending_refunds(),
+        "row_errors": {},
+        "reasons": {},
+        "admin_section": "payments",
+    }
 
 
 async def queue(request: web.Request) -> web.Response:
-    context = {
-        "queue": await payments.submitted_payments(),
-        "refunds": await payments.pending_refunds(),
-        "errors": {},
-        "admin_section": "payments",
-    }
-    return render(request, "admin/payments.html", context)
+    return render(request, "admin/payments.html", await _queue_context())
 
 
-async def _row_answer(request: web.Request, payment_id: int, done: str | None, errors: dict, status: int = 200):
-    if not is_htmx(request):
-        if done:
-            await flash(request, done)
-        else:
-            await flash(request, " ".join(errors.values()), "error")
+async def _row_answer(
+    request: web.Request, payment_id: int, done: str | None, errors: dict, status: int = 200, reason: str = ""
+) -> web.Response:
+    if is_htmx(request):
+        payment = await Payment.get(id=payment_id).prefetch_related("booking__user", "booking__departure__trip")
+        context = {"payment": payment, "done": done, "errors": errors, "reason": reason}
+        return render(request, "fragments/admin/payment_row.html", context, status=status)
+    if done or "__all__" in errors:
+        await flash(request, done or errors["__all__"], "success" if done else "error")
         raise web.HTTPSeeOther("/admin/payments")
-    payment = await Payment.get(id=payment_id).prefetch_related("booking__user", "booking__departure__trip")
-    context = {"payment": payment, "done": done, "errors": errors}
-    return render(request, "fragments/admin/payment_row.html", context, status=status)
+    # A refused reason without JavaScript: the queue again, the message next to the field, the text kept.
+    context = await _queue_context()
+    context.update(row_errors={payment_id: errors}, reasons={payment_id: reason})
+    return render(request, "admin/payments.html", context, status=status)
 
 
 async def verify(request: web.Request) -> web.Response:
     payment_id = int(request.match_info["id"])
     try:
         payment = await payments.verify_payment(
-            payment_id, actor=admin(request), now=now(request), notifier=request.app[NotifierKey]
+            payment_id, actor=admin(request), now=now(request), today=today(request), notifier=request.app[NotifierKey]
         )
     except Conflict as exc:
         return await _row_answer(request, payment_id, None, {"__all__": exc.detail}, exc.status)
@@ -67,65 +75,54 @@ async def reject(request: web.Request) -> web.Response:
         )  # fmt: skip
     except (ValidationError, Conflict) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {"__all__": exc.detail}
-        return await _row_answer(request, payment_id, None, errors, exc.status)
+        return await _row_answer(request, payment_id, None, errors, exc.status, reason)
     return await _row_answer(request, payment_id, f"Rejected {payment.utr}: the traveller was told why.", {})
 
 
 async def reconcile(request: web.Request) -> web.Response:
     """Upload a statement: show matches, mismatches and unmatched payments (nothing changes yet)."""
     upload = (await request.post()).get("statement")
-    errors, problems, result = {}, [], None
+    problems, result = [], None
     try:
         if not isinstance(upload, web.FileField):
-            raise ValidationError({"statement": "Choose the bank statement's CSV file to upload."})
-        data = upload.file.read(MAX_STATEMENT_BYTES + 1)
-        if len(data) > MAX_STATEMENT_BYTES:
-            raise ValidationError({"statement": "The statement is larger than 8 MB; split it into smaller files."})
-        result = await statements.reconcile(statements.parse_statement(statements.decode(data)))
-    except ValidationError as exc:
-        errors, problems = exc.errors, getattr(exc, "problems", list(exc.errors.values()))
-    context = {
-        "result": result, "errors": errors, "problems": problems, "shown": SHOWN_PER_LIST, "admin_section": "payments",
-    }  # fmt: skip
+            raise statements.StatementError(["Choose the bank statement's CSV file to upload."])
+        result = await statements.match_upload(upload.file.read(statements.MAX_BYTES + 1))
+    except statements.StatementError as exc:
+        problems = exc.problems
+    context = {"result": result, "problems": problems, "shown": SHOWN_PER_LIST, "admin_section": "payments"}
     return render(request, "admin/reconcile.html", context, fragment="fragments/admin/reconcile_result.html",
-                  status=422 if errors else 200)  # fmt: skip
+                  status=422 if problems else 200)  # fmt: skip
 
 
 async def verify_matches(request: web.Request) -> web.Response:
     """Verify the chosen statement matches; each is its own transaction, so one that changed
     meanwhile is reported and the others still go through."""
-    chosen = (await request.post()).getall("match", [])
-    verified, problems = 0, []
-    for value in chosen:
-        try:
-            payment_id, utr, amount, line = _match_value(value)
-            await payments.verify_payment(
-                payment_id, actor=admin(request), now=now(request), notifier=request.app[NotifierKey],
-                expected=(utr, amount), source={"source": "statement", "line": line},
-            )  # fmt: skip
-            verified += 1
-        except (ValueError, Conflict) as exc:
-            problems.append(f"UTR {value.split(':')[1] if ':' in value else value}: {getattr(exc, 'detail', 'not a match')}")
+    try:
+        chosen = [_match_value(value) for value in (await request.post()).getall("match", [])]
+    except ValueError:
+        raise ValidationError({"match": "This form was changed; upload the statement again."}) from None
     if not chosen:
         await flash(request, "Choose at least one match to verify.", "error")
-    else:
-        await flash(request, f"Verified {verified} payment{'s' if verified != 1 else ''} from the statement.")
+        raise web.HTTPSeeOther("/admin/payments")
+    verified, problems = await payments.verify_statement_matches(
+        chosen, actor=admin(request), now=now(request), today=today(request), notifier=request.app[NotifierKey]
+    )
+    await flash(request, f"Verified {verified} payment{'s' if verified != 1 else ''} from the statement.")
     for problem in problems:
         await flash(request, problem, "error")
     raise web.HTTPSeeOther("/admin/payments")
 
 
-def _match_value(value: str) -> tuple[int, str, int, int]:
+def _match_value(value: str) -> payments.StatementMatch:
     """A match checkbox's value: 'payment id:UTR:amount in paise:statement line'."""
     payment_id, utr, amount, line = value.split(":")
-    return int(payment_id), utr, int(amount), int(line)
+    return payments.StatementMatch(int(payment_id), utr, int(amount), int(line))
 
 
 async def refunds(request: web.Request) -> web.Response:
     context = {
         "refunds": await payments.pending_refunds(),
         "paid": await payments.recent_refunds(),
-        "errors": {},
         "admin_section": "payments",
     }
     return render(request, "admin/refunds.html", context)
