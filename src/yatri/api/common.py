@@ -6,9 +6,7 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -20,17 +18,14 @@ from yatri.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
-from yatri.keys import ClockKey, SettingsKey
+from yatri.keys import SettingsKey
 from yatri.models import User
 from yatri.services.tokens import verify_access_token
+from yatri.web.clock import now, today  # noqa: F401 - the API's handlers take them from here too
 
 ApiUserKey = web.RequestKey("api_user", User)
 MAX_BODY = 64 * 1024
 _ENTITY_TAG = re.compile(r'(W/)?"v([0-9]{1,9})"')
-
-
-def now(request: web.Request):
-    return request.app[ClockKey]()
 
 
 def api_user(request: web.Request) -> User:
@@ -132,11 +127,6 @@ def if_match_version(request: web.Request, current: int) -> int | None:
     if not versions:
         raise PreconditionFailed("If-Match names no version of this resource: read it again and send its ETag.")
     return current if current in versions else versions[0]
-
-
-def today(request: web.Request) -> date:
-    """Today in the operator's zone: what the booking rules count days from."""
-    return now(request).astimezone(ZoneInfo(request.app[SettingsKey].timezone)).date()
 
 
 def integer(body: Mapping[str, Any], name: str, low: int = 1, high: int = 2**31 - 1) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from yatri.api.bookings import path_reference
-from yatri.api.common import api_user, bearer_required, json_body, now, strings
+from yatri.api.common import api_user, bearer_required, json_body, now, strings, today
 from yatri.keys import SettingsKey
 from yatri.models import Booking
 from yatri.services import payments
@@ -45,7 +45,8 @@ async def submit_utr(request: web.Request) -> web.Response:
     user, reference = api_user(request), path_reference(request)
     fields = strings(await json_body(request), "utr")
     await payments.submit_utr(
-        reference, fields["utr"], user=user, now=now(request), verify_hours=request.app[SettingsKey].payment_verify_hours
+        reference, fields["utr"], user=user, now=now(request), today=today(request),
+        verify_hours=request.app[SettingsKey].payment_verify_hours
     )
     booking = await payments.owned_booking(reference, user)
     return web.json_response(await _payment_json(request, booking), status=201)
