@@ -103,6 +103,11 @@ async def test_cors_only_for_configured_origins(client):
     assert "Access-Control-Allow-Credentials" not in allowed.headers
     other = await client.options("/api/v1/auth/token", headers={"Origin": "https://evil.example", **preflight})
     assert "Access-Control-Allow-Origin" not in other.headers
+    patch = {"Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization, content-type, if-match"}
+    profile = await client.options("/api/v1/me", headers={"Origin": "https://app.example.com", **patch})
+    assert profile.status == 200 and "IF-MATCH" in profile.headers["Access-Control-Allow-Headers"].upper()
+    booking = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type, idempotency-key"}
+    assert (await client.options("/api/v1/bookings", headers={"Origin": "https://app.example.com", **booking})).status == 200
 
 
 async def test_openapi_describes_every_api_route_and_nothing_else(client, app):
