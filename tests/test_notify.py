@@ -21,6 +21,7 @@ async def test_without_smtp_mail_is_written_to_the_outbox(app, tmp_path):
     assert await notifier.send("ravi@example.com", "Hello", "email/test.txt", name="Ravi", amount=100)
     [path] = (tmp_path / "var" / "outbox").glob("*.eml")
     assert b"Namaste Ravi" in path.read_bytes()
+    assert b"\nOpen http://127.0.0.1:8080/bookings to see your bookings.\n" in path.read_bytes()  # not =-wrapped
 
 
 async def test_an_unreachable_smtp_server_is_logged_not_raised(app, tmp_path, caplog):

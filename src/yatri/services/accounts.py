@@ -6,6 +6,8 @@ requests, so the HTML pages and the JSON API share the same rules.
 
 from __future__ import annotations
 
+import asyncio
+
 import functools
 import hashlib
 import math
@@ -39,6 +41,8 @@ _PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 _hasher = PasswordHasher()
 
 
+# Argon2 is slow on purpose (tenths of a second): the async functions below run it with
+# asyncio.to_thread, so one login does not stall every other request of the server.
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -112,7 +116,7 @@ async def sign_up(name: str, email: str, password: str, phone: str = "") -> User
     if errors:
         raise ValidationError(errors)
     try:
-        return await User.create(email=email, password_hash=hash_password(password), **profile)
+        return await User.create(email=email, password_hash=await asyncio.to_thread(hash_password, password), **profile)
     except IntegrityError:  # the same email signed up a moment ago
         raise ValidationError({"email": EMAIL_TAKEN}) from None
 
@@ -163,7 +167,7 @@ async def change_password(user: User, current: str, new: str, now: datetime, kee
     """Set a new password (the current one is asked for when the account has one), end the
     user's other sessions and revoke their JSON API refresh tokens."""
     errors = {}
-    if user.password_hash and not verify_password(user.password_hash, current):
+    if user.password_hash and not await asyncio.to_thread(verify_password, user.password_hash, current):
         errors["current_password"] = "That is not your current password."
     if problem := password_problem(new):
         errors["new_password"] = problem
@@ -178,7 +182,7 @@ async def change_password(user: User, current: str, new: str, now: datetime, kee
 
 
 async def _set_password(user: User, password: str) -> None:
-    user.password_hash = hash_password(password)
+    user.password_hash = await asyncio.to_thread(hash_password, password)
     await user.save(update_fields=["password_hash", "updated_at"])
 
 
@@ -251,7 +255,7 @@ async def reset_password(raw: str, password: str, now: datetime) -> User:
     async with in_transaction():
         user = await _use_token(raw, TokenPurpose.RESET_PASSWORD, now)
         user.email_verified = True
-        user.password_hash = hash_password(password)
+        user.password_hash = await asyncio.to_thread(hash_password, password)
         await user.save(update_fields=["password_hash", "email_verified", "updated_at"])
         await end_sessions(user)
         await _revoke_api_tokens(user, now)
@@ -274,14 +278,14 @@ async def create_admin(email: str, password: str, name: str | None = None) -> tu
         user = await User.create(
             email=email,
             name=name or email.split("@")[0],
-            password_hash=hash_password(password),
+            password_hash=await asyncio.to_thread(hash_password, password),
             role=Role.ADMIN,
             email_verified=True,
         )
     else:
         previous = user.role
         user.role = Role.ADMIN
-        user.password_hash = hash_password(password)
+        user.password_hash = await asyncio.to_thread(hash_password, password)
         await user.save(update_fields=["role", "password_hash", "updated_at"])
         if previous != Role.ADMIN:
             await record("user", user.id, "role_changed", previous, Role.ADMIN)
@@ -296,7 +300,7 @@ async def authenticate(email: str, password: str) -> User:
     get the same message, so the form does not tell who has an account."""
     user = await User.get_or_none(email=normalise_email(email), is_active=True)
     # Verify against a dummy hash for unknown emails too, so timing does not tell either.
-    if not verify_password(user.password_hash if user else _dummy_hash(), password) or user is None:
+    if not await asyncio.to_thread(verify_password, user.password_hash if user else _dummy_hash(), password) or user is None:
         raise ValidationError({"__all__": LOGIN_FAILED})
     return user
 

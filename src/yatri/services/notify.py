@@ -69,5 +69,7 @@ class Notifier:
         outbox.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         path = outbox / f"{stamp}.eml"
+        # 8-bit text, not quoted-printable, so links can be copied straight out of the file.
+        message.set_content(message.get_content(), cte="8bit")
         path.write_bytes(bytes(message))
         log.info("mail to %s: %r written to %s", message["To"], message["Subject"], path)
