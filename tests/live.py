@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,8 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "DATABASE_URL": database_url, "YATRI_VAR_DIR": str(var_dir), **env}
         self.process: subprocess.Popen | None = None
+        # The server's log goes to a file: an unread pipe fills up and stalls the server.
+        self.log = tempfile.TemporaryFile()
 
     def yatri(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -29,12 +32,12 @@ class LiveServer:
     def __enter__(self) -> LiveServer:
         self.process = subprocess.Popen(
             [BIN / "yatri", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=self.env, stdout=subprocess.DEVNULL, stderr=self.log,
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"yatri serve exited: {self.process.stderr.read().decode()}")
+                raise RuntimeError(f"yatri serve exited: {self.output()}")
             try:
                 urllib.request.urlopen(self.url + "/healthz", timeout=1)
                 return self
@@ -42,9 +45,15 @@ class LiveServer:
                 time.sleep(0.1)
         raise RuntimeError("yatri serve did not start within 30 s")
 
+    def output(self) -> str:
+        """What the server has logged so far."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
     def __exit__(self, *exc) -> None:
         self.process.terminate()
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()

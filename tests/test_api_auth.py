@@ -2,56 +2,22 @@
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
-from yatri.keys import ClockKey
 from yatri.models import RefreshToken
 from yatri.services.tokens import AUDIENCE
 from yatri.settings import Settings
 
-from tests.helpers import PASSWORD, make_user
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(app, clock):
-    app[ClockKey] = clock
-    return app
+from tests.api_helpers import app, bearer, clock, get_tokens  # noqa: F401 - fixtures
+from tests.helpers import make_user
 
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, var_dir=tmp_path / "var", cors_origins=("https://app.example.com",))
-
-
-async def get_tokens(client, email="asha@example.com", password=PASSWORD) -> dict:
-    response = await client.post("/api/v1/auth/token", json={"email": email, "password": password})
-    assert response.status == 200, await response.text()
-    assert response.headers["Cache-Control"] == "no-store"
-    return await response.json()
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_token_lifecycle(client, clock):
@@ -129,22 +95,6 @@ async def test_forged_tokens_are_refused(client, clock, settings):
     assert (await client.get("/api/v1/me")).status == 401
 
 
-async def test_errors_are_problem_json(client):
-    not_json = await client.post("/api/v1/auth/token", data="email=x", headers={"Content-Type": "text/plain"})
-    assert not_json.status == 415
-    missing = await client.post("/api/v1/auth/token", json={"email": 5})
-    assert missing.status == 422
-    body = await missing.json()
-    assert body["errors"] == [
-        {"field": "email", "message": "This field must be a string."},
-        {"field": "password", "message": "This field is required."},
-    ]
-    unknown = await client.get("/api/v1/nothing-here")
-    assert unknown.status == 404 and unknown.headers["Content-Type"].startswith("application/problem+json")
-    wrong_method = await client.delete("/api/v1/auth/token")
-    assert wrong_method.status == 405 and (await wrong_method.json())["status"] == 405
-
-
 async def test_cors_only_for_configured_origins(client):
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
     allowed = await client.options("/api/v1/auth/token", headers={"Origin": "https://app.example.com", **preflight})
@@ -153,6 +103,11 @@ async def test_cors_only_for_configured_origins(client):
     assert "Access-Control-Allow-Credentials" not in allowed.headers
     other = await client.options("/api/v1/auth/token", headers={"Origin": "https://evil.example", **preflight})
     assert "Access-Control-Allow-Origin" not in other.headers
+    patch = {"Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "authorization, content-type, if-match"}
+    profile = await client.options("/api/v1/me", headers={"Origin": "https://app.example.com", **patch})
+    assert profile.status == 200 and "IF-MATCH" in profile.headers["Access-Control-Allow-Headers"].upper()
+    booking = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type, idempotency-key"}
+    assert (await client.options("/api/v1/bookings", headers={"Origin": "https://app.example.com", **booking})).status == 200
 
 
 async def test_openapi_describes_every_api_route_and_nothing_else(client, app):

@@ -62,6 +62,13 @@ class PreconditionFailed(YatriError):
     title = "Precondition failed"
 
 
+class PreconditionRequired(YatriError):
+    """An update that must name the version it read (If-Match) did not (RFC 6585)."""
+
+    status = 428
+    title = "Precondition required"
+
+
 class Conflict(YatriError):
     status = 409
     title = "Conflict"

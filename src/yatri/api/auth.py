@@ -5,18 +5,31 @@ from __future__ import annotations
 from aiohttp import web
 
 from yatri.api.common import json_body, no_store, now, strings
-from yatri.errors import Unauthorized, ValidationError
-from yatri.keys import SettingsKey
+from yatri.errors import NotFound, Unauthorized, ValidationError
+from yatri.keys import OidcKey, SettingsKey
 from yatri.services import accounts, tokens
 
 
 async def token(request: web.Request) -> web.Response:
     fields = strings(await json_body(request), "email", "password")
     try:
-        user = await accounts.authenticate(fields["email"], fields["password"])
+        # The same throttle as the login form: per account and per client address.
+        user = await accounts.attempt_login(fields["email"], fields["password"], ip=request.remote or "", now=now(request))
     except ValidationError as exc:
         raise Unauthorized(exc.errors.get("__all__", exc.detail)) from None
     pair = await tokens.issue_tokens(user, request.app[SettingsKey], now(request))
+    return no_store(web.json_response(pair.as_json()))
+
+
+async def google(request: web.Request) -> web.Response:
+    """An ID token from Google Sign-In on the client, verified like the web sign-in's."""
+    settings = request.app[SettingsKey]
+    if not settings.google_client_id:
+        raise NotFound("Google sign-in is not set up on this site.")
+    fields = strings(await json_body(request), "id_token")
+    claims = await request.app[OidcKey].verify(fields["id_token"], client_id=settings.google_client_id, now=now(request))
+    user = await accounts.sign_in_with_google(claims)
+    pair = await tokens.issue_tokens(user, settings, now(request))
     return no_store(web.json_response(pair.as_json()))
 
 

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from yatri.errors import PermissionDenied, Unauthorized, UnsupportedMediaType, ValidationError
-from yatri.keys import ClockKey, SettingsKey
+from yatri.errors import (
+    PermissionDenied,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationError,
+)
+from yatri.keys import SettingsKey
 from yatri.models import User
 from yatri.services.tokens import verify_access_token
+from yatri.web.clock import now, today  # noqa: F401 - the API's handlers take them from here too
 
 ApiUserKey = web.RequestKey("api_user", User)
 MAX_BODY = 64 * 1024
-
-
-def now(request: web.Request):
-    return request.app[ClockKey]()
+_ENTITY_TAG = re.compile(r'(W/)?"v([0-9]{1,9})"')
 
 
 def api_user(request: web.Request) -> User:
@@ -62,6 +68,8 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object: 415 for other media types, 422 for bad JSON."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
+    if (request.content_length or 0) > MAX_BODY:
+        raise ValidationError({"body": "The body is too large."})
     raw = await request.read()
     if len(raw) > MAX_BODY:
         raise ValidationError({"body": "The body is too large."})
@@ -94,3 +102,36 @@ def strings(body: Mapping[str, Any], *required: str, optional: tuple[str, ...] =
 def no_store(response: web.Response) -> web.Response:
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def etag(version: int) -> str:
+    """The strong ETag of a record with a `version` column."""
+    return f'"v{version}"'
+
+
+def with_etag(response: web.Response, version: int) -> web.Response:
+    response.headers["ETag"] = etag(version)
+    return response
+
+
+def if_match_version(request: web.Request, current: int) -> int | None:
+    """The version an update is based on, from If-Match (None for `*`): 428 without the
+    header, 412 when it names no version. The service compares it under its lock."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        raise PreconditionRequired("Send If-Match with the ETag you read, so that changes made meanwhile are not overwritten.")
+    if header == "*":
+        return None
+    # Weak tags never match If-Match (RFC 9110, strong comparison).
+    versions = [int(match[2]) for match in _ENTITY_TAG.finditer(header) if not match[1]]
+    if not versions:
+        raise PreconditionFailed("If-Match names no version of this resource: read it again and send its ETag.")
+    return current if current in versions else versions[0]
+
+
+def integer(body: Mapping[str, Any], name: str, low: int = 1, high: int = 2**31 - 1) -> int:
+    """A required whole-number field within [low, high] (JSON true/false are not numbers here)."""
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError({name: f"This field must be a whole number from {low} to {high}."})
+    return value

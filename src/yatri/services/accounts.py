@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from yatri.errors import PermissionDenied, TooManyRequests, ValidationError
+from yatri.errors import PermissionDenied, PreconditionFailed, TooManyRequests, ValidationError
 from yatri.models import AccountToken, LoginAttempt, RefreshToken, Role, Session, TokenPurpose, User
 from yatri.services.audit import record
 
@@ -87,7 +87,7 @@ def _email_problem(email: str) -> str | None:
 def clean_profile(name: str, phone: str) -> tuple[dict[str, str | None], dict[str, str]]:
     """The name and phone as stored (phone without spaces or dashes, None when empty),
     and the field errors."""
-    name = " ".join(name.split())
+    name = " ".join("".join(ch if ch.isprintable() else " " for ch in name).split())  # no NUL for PostgreSQL
     phone = re.sub(r"[\s\-().]", "", phone)
     errors = {}
     if not name:
@@ -117,11 +117,32 @@ async def sign_up(name: str, email: str, password: str, phone: str = "") -> User
         raise ValidationError({"email": EMAIL_TAKEN}) from None
 
 
-async def update_profile(user: User, name: str, phone: str = "") -> User:
+async def update_profile(user: User, name: str, phone: str = "", *, expected_version: int | None = None) -> User:
+    """Save the user's own name and phone: the version goes up and an audit row says
+    what changed (saving what is there writes nothing).
+
+    `expected_version` is the `User.version` the change was based on (the API's If-Match):
+    when the profile changed since, nothing is written and PreconditionFailed says so.
+    """
     profile, errors = clean_profile(name, phone)
     if errors:
         raise ValidationError(errors)
-    await User.filter(id=user.id).update(**profile, version=F("version") + 1)
+    async with in_transaction() as conn:
+        if conn.capabilities.dialect == "sqlite":  # take the write lock first, as booking.locked_departure
+            await conn.execute_query("UPDATE users SET version = version WHERE id = ?", [user.id])
+            current = await User.get(id=user.id).using_db(conn)
+        else:
+            current = await User.select_for_update().get(id=user.id).using_db(conn)
+        if expected_version is not None and current.version != expected_version:
+            raise PreconditionFailed(
+                f"The profile changed since you read it (it is now version {current.version}). "
+                "Read it again and retry with its ETag."
+            )
+        before = {k: getattr(current, k) for k, v in profile.items() if getattr(current, k) != v}
+        if before:
+            await User.filter(id=user.id).using_db(conn).update(**profile, version=F("version") + 1)
+            after = {k: profile[k] for k in before}
+            await record("user", user.id, "profile_updated", actor=user, data={"before": before, "after": after})
     await user.refresh_from_db()
     return user
 

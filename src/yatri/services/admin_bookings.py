@@ -131,11 +131,11 @@ async def detail(reference: str, today: date) -> BookingDetail:
     await booking.fetch_related("travellers")
     payments = list(await Payment.filter(booking_id=booking.id).select_related("verified_by").order_by("id"))
     refunds = list(await Refund.filter(booking_id=booking.id).order_by("id"))
-    rows = await AuditLog.filter(
-        Q(entity="booking", entity_id=booking.reference)
-        | Q(entity="payment", entity_id__in=[str(p.id) for p in payments] or ["-"])
-        | Q(entity="refund", entity_id__in=[str(r.id) for r in refunds] or ["-"])
-    ).select_related("actor").order_by("created_at", "id")
+    about = Q(entity="booking", entity_id=booking.reference)
+    for entity, records in (("payment", payments), ("refund", refunds)):
+        if records:
+            about |= Q(entity=entity, entity_id__in=[str(r.id) for r in records])
+    rows = await AuditLog.filter(about).select_related("actor").order_by("created_at", "id")
     paid = sum(p.amount_paise for p in payments if p.status == PaymentStatus.VERIFIED)
     return BookingDetail(booking, payments, refunds, [entry(r) for r in rows], paid, await refund_quote(booking, today))
 

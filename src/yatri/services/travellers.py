@@ -34,7 +34,8 @@ class TravellerInput:
 
 
 def _text(raw: object) -> str:
-    return " ".join(str(raw or "").split())
+    # Control characters (a NUL breaks PostgreSQL) become spaces.
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(raw or "")).split())
 
 
 def _phone(raw: str) -> str:

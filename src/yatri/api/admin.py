@@ -1,0 +1,273 @@
+"""The operator's API: trips (create, edit fields, publish) and departures (add, change
+capacity, close sales, cancel), for admin tokens only (403 for travellers).
+
+JSON values become the text the admin forms send, so every rule (and every message) is
+the one of services/admin_catalogue.py and services/admin_departures.py.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from yatri.api.common import api_user, bearer_admin, if_match_version, json_body, now, today, with_etag
+from yatri.errors import NotFound, PreconditionFailed, ValidationError
+from yatri.keys import NotifierKey
+from yatri.models import Destination
+from yatri.services import admin_catalogue as catalogue
+from yatri.services import admin_departures as departures
+from yatri.services.admin_catalogue import TRIPS, FieldError, Seen
+from yatri.services.booking import send_booking_mail
+
+MAX_ID = 2**31 - 1
+# API name -> admin form field, and how a JSON value is typed into that field.
+TRIP_FIELDS = {
+    "title": ("title", str), "slug": ("slug", str), "kind": ("kind", str), "destination": ("destination", str),
+    "days": ("days", int), "difficulty": ("difficulty", str), "price_paise": ("price", int), "summary": ("summary", str),
+    "description": ("description", str), "inclusions": ("inclusions", list), "exclusions": ("exclusions", list),
+    "cancellation_policy": ("cancellation_policy", list), "max_per_booking": ("max_per_booking", int),
+    "featured": ("featured", bool),
+}  # fmt: skip
+CREATE_REQUIRED = ("title", "kind", "destination", "days", "difficulty", "price_paise", "summary")
+
+
+def _id(request: web.Request, what: str) -> int:
+    raw = request.match_info["id"]
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+        raise NotFound(f"There is no such {what}.")
+    return int(raw)
+
+
+def trip_json(trip) -> dict:
+    return {
+        "id": trip.id, "slug": trip.slug, "title": trip.title, "kind": str(trip.kind), "destination": trip.destination.slug,
+        "days": trip.days, "difficulty": str(trip.difficulty), "price_paise": trip.price_paise, "summary": trip.summary,
+        "description": trip.description, "itinerary": trip.itinerary, "inclusions": trip.inclusions,
+        "exclusions": trip.exclusions, "cancellation_policy": trip.cancellation_policy,
+        "max_per_booking": trip.max_per_booking, "featured": trip.featured, "is_published": trip.is_published,
+        "version": trip.version,
+    }  # fmt: skip
+
+
+def departure_json(row: departures.DepartureRow) -> dict:
+    d = row.departure
+    return {
+        "id": d.id, "trip_id": d.trip_id, "starts_on": d.starts_on.isoformat(), "ends_on": d.ends_on.isoformat(),
+        "capacity": d.capacity, "price_paise": d.price_paise, "unit_price_paise": d.unit_price_paise,
+        "seats_taken": row.taken, "seats_left": row.left, "sales_closed": d.sales_closed,
+        "cancelled_at": d.cancelled_at.isoformat() if d.cancelled_at else None, "state": row.state,
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------- JSON -> form text
+
+
+def _as_text(name: str, kind: type, value: Any) -> str:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise FieldError("This field must be true or false.")
+        return "on" if value else ""
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FieldError("This field must be a whole number.")
+        return f"{Decimal(value) / 100:f}" if name == "price_paise" else str(value)
+    if kind is list:
+        if not isinstance(value, list):
+            raise FieldError("This field must be a list.")
+        if name == "cancellation_policy":
+            if not all(isinstance(t, dict) and {"min_days", "percent"} <= t.keys() for t in value):
+                raise FieldError('Each tier must look like {"min_days": 30, "percent": 90}.')
+            return "\n".join(f"{t['min_days']}: {t['percent']}" for t in value)
+        if not all(isinstance(line, str) for line in value):
+            raise FieldError("Each item must be a string.")
+        return "\n".join(value)
+    if not isinstance(value, str):
+        raise FieldError("This field must be a string.")
+    return value
+
+
+async def _trip_form(body: dict) -> dict[str, str]:
+    """The admin form fields for this body, each checked by its rule; every problem at once."""
+    form, errors = {}, {}
+    for name, value in body.items():
+        if name not in TRIP_FIELDS:
+            errors[name] = "This field cannot be set here."
+            continue
+        field, kind = TRIP_FIELDS[name]
+        try:
+            raw = _as_text(name, kind, value)
+            if name == "destination":
+                found = await Destination.get_or_none(slug=raw.strip().lower()[:80])
+                if found is None:
+                    raise FieldError("Use the slug of an existing destination.")
+                raw = str(found.id)
+            TRIPS.field(field).parse(raw)
+        except FieldError as exc:
+            errors[name] = str(exc)
+            continue
+        form[field] = raw
+    if errors:
+        raise ValidationError(errors)
+    return form
+
+
+def _api_names(exc: ValidationError) -> ValidationError:
+    api = {field: name for name, (field, _) in TRIP_FIELDS.items()}
+    return ValidationError({api.get(k, k): v for k, v in exc.errors.items()}, exc.detail)
+
+
+# ---------------------------------------------------------------- trips
+
+
+@bearer_admin
+async def trips(request: web.Request) -> web.Response:
+    status = request.query.get("status", "all")
+    if status not in catalogue.STATUSES:
+        raise ValidationError({"status": "Use all, published or draft."})
+    found = await catalogue.list_trips(request.query.get("q", ""), status)
+    return web.json_response({"items": [trip_json(t) for t in found]})
+
+
+@bearer_admin
+async def create_trip(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    missing = {name: "This field is required." for name in CREATE_REQUIRED if name not in body}
+    if missing:
+        raise ValidationError(missing)
+    form = await _trip_form(body)
+    actor = api_user(request)
+    try:
+        trip = await catalogue.create(TRIPS, form, actor)
+        for name in form.keys() - set(catalogue.TRIP_REQUIRED):
+            trip = await catalogue.update_field(TRIPS, trip.id, name, form[name], None, actor)
+    except ValidationError as exc:
+        raise _api_names(exc) from None
+    response = with_etag(web.json_response(trip_json(trip), status=201), trip.version)
+    response.headers["Location"] = f"/api/v1/admin/trips/{trip.id}"
+    return response
+
+
+@bearer_admin
+async def trip(request: web.Request) -> web.Response:
+    found = await catalogue.get(TRIPS, _id(request, "trip"))
+    return with_etag(web.json_response(trip_json(found)), found.version)
+
+
+@bearer_admin
+async def update_trip(request: web.Request) -> web.Response:
+    """Change fields with If-Match. Each field is saved as the admin page saves it: a change
+    to another field made meanwhile is kept, one to the same field is a 409."""
+    trip_id = _id(request, "trip")
+    found = await catalogue.get(TRIPS, trip_id)
+    expected = if_match_version(request, found.version)
+    form = await _trip_form(await json_body(request))
+    if expected is not None and expected != found.version:
+        by = found.updated_by.name if found.updated_by else "Someone"
+        raise PreconditionFailed(f"{by} changed this trip since version {expected} (it is now version {found.version}). Read it again.")
+    bases = {name: catalogue.base(TRIPS, found, name) for name in form}
+    try:
+        for name, raw in form.items():
+            seen = None if expected is None else Seen(found.version, bases[name])
+            await catalogue.update_field(TRIPS, trip_id, name, raw, seen, api_user(request))
+    except ValidationError as exc:
+        raise _api_names(exc) from None
+    found = await catalogue.get(TRIPS, trip_id)
+    return with_etag(web.json_response(trip_json(found)), found.version)
+
+
+def _publisher(published: bool):
+    @bearer_admin
+    async def handler(request: web.Request) -> web.Response:
+        found = await catalogue.set_published(_id(request, "trip"), published, api_user(request))
+        return with_etag(web.json_response(trip_json(found)), found.version)
+
+    handler.__name__ = "publish_trip" if published else "unpublish_trip"
+    return handler
+
+
+publish_trip = _publisher(True)
+unpublish_trip = _publisher(False)
+
+
+# ---------------------------------------------------------------- departures
+
+
+@bearer_admin
+async def trip_departures(request: web.Request) -> web.Response:
+    found = await departures.get_trip(_id(request, "trip"))
+    upcoming, past = await departures.trip_departures(found, today(request), now(request))
+    return web.json_response({"upcoming": [departure_json(r) for r in upcoming], "past": [departure_json(r) for r in past]})
+
+
+def _text_fields(body: dict, names: dict[str, type]) -> dict[str, str]:
+    form, errors = {}, {}
+    for name, kind in names.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, kind):
+            errors[name] = "This field must be a whole number." if kind is int else "This field must be a string."
+        else:
+            form[name] = f"{Decimal(value) / 100:f}" if name == "price_paise" else str(value)
+    if errors:
+        raise ValidationError(errors)
+    return form
+
+
+@bearer_admin
+async def add_departure(request: web.Request) -> web.Response:
+    found = await departures.get_trip(_id(request, "trip"))
+    typed = _text_fields(await json_body(request), {"starts_on": str, "ends_on": str, "capacity": int, "price_paise": int})
+    if "price_paise" in typed:
+        typed["price"] = typed.pop("price_paise")
+    try:
+        new = departures.parse_new(typed, found, today(request))
+    except ValidationError as exc:
+        raise ValidationError({"price_paise" if k == "price" else k: v for k, v in exc.errors.items()}, exc.detail) from None
+    departure = await departures.add_departure(found, new, api_user(request))
+    response = web.json_response(departure_json(await departures.row(departure.id, now(request))), status=201)
+    response.headers["Location"] = f"/api/v1/admin/departures/{departure.id}"
+    return response
+
+
+@bearer_admin
+async def departure(request: web.Request) -> web.Response:
+    return web.json_response(departure_json(await departures.row(_id(request, "departure"), now(request))))
+
+
+@bearer_admin
+async def update_departure(request: web.Request) -> web.Response:
+    departure_id = _id(request, "departure")
+    await departures.get_departure(departure_id)
+    body = await json_body(request)
+    errors = {name: "This field cannot be changed here." for name in body if name not in ("capacity", "sales_closed")}
+    if "sales_closed" in body and not isinstance(body["sales_closed"], bool):
+        errors["sales_closed"] = "This field must be true or false."
+    if "capacity" in body and (isinstance(body["capacity"], bool) or not isinstance(body["capacity"], int)):
+        errors["capacity"] = "This field must be a whole number."
+    if errors:
+        raise ValidationError(errors)
+    actor = api_user(request)
+    if "capacity" in body:
+        await departures.set_capacity(departure_id, departures.parse_capacity(str(body["capacity"])), actor, now(request))
+    if "sales_closed" in body:
+        await departures.set_sales_closed(departure_id, body["sales_closed"], actor)
+    return web.json_response(departure_json(await departures.row(departure_id, now(request))))
+
+
+@bearer_admin
+async def cancel_departure(request: web.Request) -> web.Response:
+    departure_id = _id(request, "departure")
+    await departures.get_departure(departure_id)
+    body = await json_body(request) if request.body_exists else {}
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise ValidationError({"reason": "This field must be a string."})
+    cancelled = await departures.cancel_departure(departure_id, api_user(request), now(request), today(request), reason)
+    for booking in cancelled:  # after the commit, as the admin page does
+        await send_booking_mail(request.app[NotifierKey], booking, "cancelled")
+    return web.json_response(
+        {"departure": departure_json(await departures.row(departure_id, now(request))), "cancelled_bookings": [b.reference for b in cancelled]}
+    )
