@@ -183,11 +183,14 @@ async def _take_seats_back(booking: Booking, now: datetime, today: date) -> None
         return
     departure = booking.departure
     if departure.cancelled_at is not None:
-        raise Conflict("This departure was cancelled, so it cannot be paid for. Any money sent will be refunded.")
+        raise Conflict(
+            "This departure was cancelled, so it cannot be paid for. If you have already paid, contact us "
+            "with your UTR and we will refund you."
+        )
     if departure.starts_on <= today:
         raise Conflict("This departure has already started, so it can no longer be paid for.")
     if departure.sales_closed:
-        raise Conflict("Booking for this departure has closed and the hold on these seats lapsed, so they cannot be paid for now.")
+        raise Conflict("Booking for this departure has closed and the hold on these seats lapsed, so they cannot be paid for.")
     left = departure.capacity - await seats_taken(departure.id, now)
     if left < booking.seats:
         raise Conflict(
