@@ -210,3 +210,14 @@ async def test_the_server_expires_lapsed_holds_in_the_background(aiohttp_client,
     [mail] = await smtp_outbox.wait_for(1)
     assert mail["Subject"] == f"Hold expired: {booking.reference}"
     assert "back on sale" in mail.get_content()
+
+
+async def test_an_expired_hold_can_still_be_paid_from_its_page(client):
+    user = await make_user()
+    booking = await hold(user, await make_departure())
+    await service.expire_lapsed_holds(booking.hold_expires_at + timedelta(seconds=1))
+    await login(client, user)
+    html = await (await client.get(f"/bookings/{booking.reference}")).text()
+    assert "Hold expired" in html and "no longer reserved" in html
+    assert f'href="/bookings/{booking.reference}/pay"' in html
+    assert "Cancel this booking" not in html

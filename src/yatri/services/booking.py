@@ -393,8 +393,6 @@ class TravellersChanged(Conflict):
 
 
 EDITABLE = frozenset({*HOLDING_STATUSES, BookingStatus.CONFIRMED})
-# Statuses in which the traveller can still pay (a submitted payment waits for the operator).
-PAYABLE = frozenset({BookingStatus.HELD, BookingStatus.PENDING_PAYMENT})
 
 
 async def update_travellers(

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+
 from aiohttp import web
 
-from yatri.errors import Conflict, ValidationError
 from yatri.db import database_context
+from yatri.errors import Conflict, ValidationError
 from yatri.keys import ClockKey, DatabaseKey, NotifierKey, SettingsKey
-from yatri.models import Payment, Refund, Traveller
+from yatri.models import Traveller
 from yatri.services import booking as service
+from yatri.services import payments
 from yatri.services.pricing import price_breakdown
 from yatri.services.travellers import FIELDS, GENDERS, traveller_forms, validate_travellers
 from yatri.web import clock
@@ -147,7 +149,8 @@ async def _booking_context(request: web.Request) -> dict:
         "now": clock.now(request),
         "can_edit": booking.status in service.EDITABLE and booking.departure.starts_on > today,
         "can_cancel": _allowed(service.check_cancellable, booking, today),
-        "can_pay": booking.status in service.PAYABLE and booking.hold_expires_at is not None and booking.hold_expires_at > clock.now(request),
+        # A lapsed hold may still be paid while seats are left: the pay page checks them again.
+        "can_pay": booking.status in payments.PAYABLE and booking.departure.starts_on > today,
     }
 
 
@@ -164,8 +167,7 @@ async def booking_page(request: web.Request) -> web.Response:
     ctx = await _booking_context(request)
     booking = ctx["booking"]
     ctx["timeline"] = await service.timeline(booking)
-    ctx["payments"] = await Payment.filter(booking_id=booking.id).order_by("id")
-    ctx["refunds"] = await Refund.filter(booking_id=booking.id).order_by("id")
+    ctx["payments"], ctx["refunds"] = await payments.payment_history(booking)
     return render(request, "pages/booking.html", ctx)
 
 
