@@ -221,3 +221,9 @@ async def test_an_expired_hold_can_still_be_paid_from_its_page(client):
     assert "Hold expired" in html and "no longer reserved" in html
     assert f'href="/bookings/{booking.reference}/pay"' in html
     assert "Cancel this booking" not in html
+
+
+async def test_ids_too_big_for_the_database_are_404_not_500(client):
+    await login(client, await make_user("ops@example.com", role="admin"))
+    for path in ("/departures/99999999999/book", "/admin/trips/99999999999", "/admin/departures/99999999999"):
+        assert (await client.get(path)).status == 404, path

@@ -315,19 +315,19 @@ def routes() -> list[tuple[str, str, Any, str]]:
     table = [
         ("GET", "/admin/trips", trip_list, "admin_trips"),
         ("GET", "/admin/destinations", destination_list, "admin_destinations"),
-        ("POST", "/admin/trips/{id:\\d+}/publish", _rerendering(TRIPS, _publish), "admin_trip_publish"),
-        ("POST", "/admin/trips/{id:\\d+}/itinerary", _rerendering(TRIPS, _itinerary), "admin_trip_itinerary"),
+        ("POST", "/admin/trips/{id:\\d{1,9}}/publish", _rerendering(TRIPS, _publish), "admin_trip_publish"),
+        ("POST", "/admin/trips/{id:\\d{1,9}}/itinerary", _rerendering(TRIPS, _itinerary), "admin_trip_itinerary"),
     ]
     for entity in (TRIPS, DESTINATIONS):
         base, key = _list_url(entity), f"admin_{entity.name}"
         table += [
             ("GET", f"{base}/new", create_page(entity), f"{key}_new"),
             ("POST", f"{base}/new", create(entity), f"{key}_create"),
-            ("GET", f"{base}/{{id:\\d+}}", edit_page(entity), f"{key}_edit"),
-            ("GET", f"{base}/{{id:\\d+}}/fields/{{field}}", field_display(entity), f"{key}_field"),
-            ("GET", f"{base}/{{id:\\d+}}/fields/{{field}}/edit", field_edit(entity), f"{key}_field_edit"),
-            ("POST", f"{base}/{{id:\\d+}}/fields/{{field}}", field_save(entity), f"{key}_field_save"),
-            ("POST", f"{base}/{{id:\\d+}}/images", _rerendering(entity, _upload(entity)), f"{key}_images"),
-            ("POST", f"{base}/{{id:\\d+}}/images/arrange", _rerendering(entity, _arrange(entity)), f"{key}_images_arrange"),
+            ("GET", f"{base}/{{id:\\d{{1,9}}}}", edit_page(entity), f"{key}_edit"),
+            ("GET", f"{base}/{{id:\\d{{1,9}}}}/fields/{{field}}", field_display(entity), f"{key}_field"),
+            ("GET", f"{base}/{{id:\\d{{1,9}}}}/fields/{{field}}/edit", field_edit(entity), f"{key}_field_edit"),
+            ("POST", f"{base}/{{id:\\d{{1,9}}}}/fields/{{field}}", field_save(entity), f"{key}_field_save"),
+            ("POST", f"{base}/{{id:\\d{{1,9}}}}/images", _rerendering(entity, _upload(entity)), f"{key}_images"),
+            ("POST", f"{base}/{{id:\\d{{1,9}}}}/images/arrange", _rerendering(entity, _arrange(entity)), f"{key}_images_arrange"),
         ]
     return table

@@ -145,10 +145,10 @@ def routes() -> list[tuple[str, str, Any, str]]:
     """(method, path, handler, name) of every payments admin route; the caller guards them."""
     return [
         ("GET", "/admin/payments", queue, "admin_payments"),
-        ("POST", "/admin/payments/{id:\\d+}/verify", verify, "admin_payment_verify"),
-        ("POST", "/admin/payments/{id:\\d+}/reject", reject, "admin_payment_reject"),
+        ("POST", "/admin/payments/{id:\\d{1,9}}/verify", verify, "admin_payment_verify"),
+        ("POST", "/admin/payments/{id:\\d{1,9}}/reject", reject, "admin_payment_reject"),
         ("POST", "/admin/payments/reconcile", reconcile, "admin_payments_reconcile"),
         ("POST", "/admin/payments/reconcile/verify", verify_matches, "admin_payments_reconcile_verify"),
         ("GET", "/admin/refunds", refunds, "admin_refunds"),
-        ("POST", "/admin/refunds/{id:\\d+}/paid", refund_paid, "admin_refund_paid"),
+        ("POST", "/admin/refunds/{id:\\d{1,9}}/paid", refund_paid, "admin_refund_paid"),
     ]
