@@ -49,6 +49,19 @@ async def test_token_lifecycle(client, clock):
     assert after_theft.status == 401
 
 
+async def test_guessing_refresh_tokens_is_throttled_per_address(client, clock):
+    await make_user()
+    tokens = await get_tokens(client)
+    for n in range(5):
+        bad = await client.post("/api/v1/auth/refresh", json={"refresh_token": f"guess-{n}"})
+        assert bad.status == 401
+    throttled = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert throttled.status == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in (await throttled.json())["detail"]
+    clock.advance(minutes=15, seconds=1)
+    assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).status == 200
+
+
 async def test_logout_revokes_the_refresh_token(client, clock):
     await make_user()
     tokens = await get_tokens(client)

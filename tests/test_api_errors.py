@@ -88,5 +88,5 @@ async def test_too_many_failed_sign_ins_are_429_with_retry_after(client):
         await problem(wrong, 401)
     # Now even the right password waits: the login form's throttle, shared.
     throttled = await client.post("/api/v1/auth/token", json={"email": "asha@example.com", "password": PASSWORD})
-    assert "Too many failed logins" in (await problem(throttled, 429))["detail"]
+    assert "Too many failed sign-ins" in (await problem(throttled, 429))["detail"]
     assert 0 < int(throttled.headers["Retry-After"]) <= 15 * 60

@@ -49,7 +49,7 @@ async def test_five_failures_lock_the_account_for_fifteen_minutes(client, clock)
     assert response.status == 429
     assert response.headers["Retry-After"] == str(10 * 60)  # the first failure leaves the window in 10 minutes
     html = await response.text()
-    assert "Too many failed logins. Try again in 10 minutes." in html and 'value="ASHA@example.com"' in html
+    assert "Too many failed sign-ins. Try again in 10 minutes." in html and 'value="ASHA@example.com"' in html
     assert await LoginAttempt.filter(succeeded=False).count() == 5  # a refused attempt is not counted
 
     clock.move(minutes=10)

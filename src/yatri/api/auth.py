@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from aiohttp import web
 
 from yatri.api.common import json_body, no_store, now, strings
@@ -27,7 +30,8 @@ async def google(request: web.Request) -> web.Response:
     if not settings.google_client_id:
         raise NotFound("Google sign-in is not set up on this site.")
     fields = strings(await json_body(request), "id_token")
-    claims = await request.app[OidcKey].verify(fields["id_token"], client_id=settings.google_client_id, now=now(request))
+    async with _throttled_by_address(request):
+        claims = await request.app[OidcKey].verify(fields["id_token"], client_id=settings.google_client_id, now=now(request))
     user = await accounts.sign_in_with_google(claims)
     pair = await tokens.issue_tokens(user, settings, now(request))
     return no_store(web.json_response(pair.as_json()))
@@ -35,8 +39,22 @@ async def google(request: web.Request) -> web.Response:
 
 async def refresh(request: web.Request) -> web.Response:
     fields = strings(await json_body(request), "refresh_token")
-    pair = await tokens.refresh_tokens(fields["refresh_token"], request.app[SettingsKey], now(request))
+    async with _throttled_by_address(request):
+        pair = await tokens.refresh_tokens(fields["refresh_token"], request.app[SettingsKey], now(request))
     return no_store(web.json_response(pair.as_json()))
+
+
+@asynccontextmanager
+async def _throttled_by_address(request: web.Request) -> AsyncIterator[None]:
+    """Refresh tokens and ID tokens name no account, so their failures (401) count
+    against the client's address, in the same budget as failed logins."""
+    ip = request.remote or ""
+    await accounts.check_address_allowed(ip, now(request))
+    try:
+        yield
+    except Unauthorized:
+        await accounts.record_login_attempt("", ip, False, now(request))
+        raise
 
 
 async def logout(request: web.Request) -> web.Response:

@@ -341,18 +341,25 @@ async def check_login_allowed(email: str, ip: str, now: datetime) -> None:
     )
     account_since = max(window_start, last_success.created_at) if last_success else window_start
     waits = [
-        wait
-        for wait in (
-            _retry_after(await _recent_failures(account_since, email=email), now),
-            _retry_after(await _recent_failures(window_start, ip=ip), now),
-        )
-        if wait is not None
+        _retry_after(await _recent_failures(account_since, email=email), now),
+        _retry_after(await _recent_failures(window_start, ip=ip), now),
     ]
+    _refuse_while_waiting(waits)
+
+
+async def check_address_allowed(ip: str, now: datetime) -> None:
+    """The per-address half of `check_login_allowed`, for sign-ins without an account name
+    (API token refresh, Google ID tokens): their failures are recorded with an empty email."""
+    _refuse_while_waiting([_retry_after(await _recent_failures(now - THROTTLE_WINDOW, ip=ip), now)])
+
+
+def _refuse_while_waiting(waits: list[int | None]) -> None:
+    waits = [wait for wait in waits if wait is not None]
     if waits:
         wait = max(waits)
         minutes = math.ceil(wait / 60)
         raise TooManyRequests(
-            f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
             retry_after=wait,
         )
 
