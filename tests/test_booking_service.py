@@ -81,6 +81,13 @@ async def test_the_same_idempotency_key_makes_one_booking(client):
     assert await service.seats_taken(departure.id, NOW) == 2
 
 
+async def test_an_idempotency_key_belongs_to_its_user(client):
+    departure = await make_departure()
+    asha = await hold(await make_user(), departure, 1, key="same-key")
+    ravi = await hold(await make_user("ravi@example.com"), departure, 1, key="same-key")
+    assert asha.id != ravi.id and ravi.user_id != asha.user_id
+
+
 async def test_lapsed_holds_stop_counting_at_once_and_expire_with_an_audit_row(client):
     user = await make_user()
     departure = await make_departure(capacity=2)

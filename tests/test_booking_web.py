@@ -81,7 +81,7 @@ async def test_bad_details_come_back_with_every_value_and_a_message_per_field(cl
     assert await Booking.all().count() == 0
 
 
-async def test_a_double_tap_on_confirm_makes_one_booking(client):
+async def test_a_double_tap_on_confirm_makes_one_booking_and_one_mail(client, smtp_outbox):
     user = await make_user()
     departure = await make_departure()
     csrf = await login(client, user)
@@ -91,6 +91,9 @@ async def test_a_double_tap_on_confirm_makes_one_booking(client):
     assert first.status == second.status == 303
     assert first.headers["Location"] == second.headers["Location"]
     assert await Booking.all().count() == 1
+    await smtp_outbox.wait_for(1)
+    await asyncio.sleep(0.3)  # a second mail would have arrived by now
+    assert len(smtp_outbox) == 1
 
 
 async def test_sold_out_meanwhile_brings_the_form_back_with_the_seats_left(client):

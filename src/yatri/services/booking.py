@@ -8,6 +8,7 @@ writes the audit row the booking's timeline is made of.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -216,13 +217,17 @@ async def hold_seats(
     today: date,
     hold_minutes: int,
     gst_percent: int,
+    notifier: Notifier | None = None,
 ) -> Booking:
-    """Hold seats for these travellers: a `held` booking that lapses after `hold_minutes`.
+    """Hold seats for these travellers: a `held` booking that lapses after `hold_minutes`,
+    mailed to the lead traveller through `notifier` once committed.
 
     A second request with the same idempotency key (a double tap, a retry) returns the
-    first booking instead of making another.
+    first booking instead of making another, and sends no second mail. Keys are kept
+    per user, so nobody can reach another user's booking through its key.
     """
-    if idempotency_key and (earlier := await _by_idempotency_key(user, idempotency_key)):
+    key = _scoped_key(user, idempotency_key)
+    if key and (earlier := await Booking.get_or_none(idempotency_key=key)):
         return earlier
     try:
         async with locked_departure(departure_id) as departure:
@@ -232,17 +237,21 @@ async def hold_seats(
             left = departure.capacity - await seats_taken(departure.id, now)
             if len(travellers) > left:
                 raise SeatsUnavailable(left)
-            booking = await _create_booking(user, departure, travellers, idempotency_key, now, hold_minutes, gst_percent)
+            booking = await _create_booking(user, departure, travellers, key, now, hold_minutes, gst_percent)
     except IntegrityError:
         # The same key committed by a concurrent request between our check and our insert.
-        if idempotency_key and (earlier := await _by_idempotency_key(user, idempotency_key)):
+        if key and (earlier := await Booking.get_or_none(idempotency_key=key)):
             return earlier
         raise
+    if notifier is not None:
+        await send_booking_mail(notifier, booking, "held")
     return booking
 
 
-async def _by_idempotency_key(user: User, key: str) -> Booking | None:
-    return await Booking.get_or_none(idempotency_key=key, user_id=user.id)
+def _scoped_key(user: User, idempotency_key: str | None) -> str | None:
+    if not idempotency_key:
+        return None
+    return hashlib.sha256(f"{user.id}:{idempotency_key}".encode()).hexdigest()
 
 
 async def _create_booking(user, departure, travellers, idempotency_key, now, hold_minutes, gst_percent) -> Booking:

@@ -119,11 +119,10 @@ async def confirm(request: web.Request) -> web.Response:
             idempotency_key=str(form.get("idempotency_key", ""))[:64] or None,
             now=clock.now(request), today=clock.today(request),
             hold_minutes=settings.hold_minutes, gst_percent=settings.gst_percent,
+            notifier=request.app[NotifierKey],
         )  # fmt: skip
     except (ValidationError, service.SeatsUnavailable) as exc:
         return _form_page(request, await _departure_context(request), count, form, exc)
-    if booking.status == service.BookingStatus.HELD and booking.version == 1:
-        await service.send_booking_mail(request.app[NotifierKey], booking, "held")
     await flash(request, f"Your seats are held. Pay within {settings.hold_minutes} minutes to keep them.")
     raise web.HTTPSeeOther(f"/bookings/{booking.reference}")
 
