@@ -113,6 +113,27 @@ async def locked_booking(reference: str) -> AsyncIterator[Booking]:
         yield booking
 
 
+@asynccontextmanager
+async def locked_departure_and_booking(reference: str) -> AsyncIterator[Booking]:
+    """Both locks, in the safe order, for changes that may take seats back for a booking
+    (a lapsed hold confirmed or paid late); `booking.departure` is the locked row."""
+    found = await Booking.get_or_none(reference=reference).only("id", "departure_id")
+    if found is None:
+        raise NotFound("We could not find that booking.")
+    async with locked_departure(found.departure_id) as departure:
+        async with locked_booking(reference) as booking:
+            await departure.fetch_related("trip")
+            booking.departure = departure
+            yield booking
+
+
+def holds_seats(booking: Booking, now: datetime) -> bool:
+    """Whether this booking's seats count at `now`: `counting_bookings` for one booking."""
+    if booking.status == BookingStatus.CONFIRMED:
+        return True
+    return booking.status in HOLDING_STATUSES and booking.hold_expires_at is not None and booking.hold_expires_at > now
+
+
 # Which status may follow which; anything else is refused.
 TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.HELD: frozenset(
@@ -325,10 +346,14 @@ async def refund_quote(booking: Booking, today: date) -> RefundQuote:
 CANCELLABLE = frozenset({*HOLDING_STATUSES, BookingStatus.CONFIRMED})
 
 
-def check_cancellable(booking: Booking, today: date) -> None:
-    """What a traveller may cancel: a live booking, before departure, not mid-verification."""
+def _check_live(booking: Booking) -> None:
     if booking.status not in CANCELLABLE:
         raise Conflict(f"This booking is {STATUS_LABELS[BookingStatus(booking.status)].lower()}; there is nothing to cancel.")
+
+
+def check_cancellable(booking: Booking, today: date) -> None:
+    """What a traveller may cancel: a live booking, before departure, not mid-verification."""
+    _check_live(booking)
     if booking.departure.starts_on <= today:
         raise Conflict("This trip has already started, so it can no longer be cancelled here. Please call the operator.")
     if booking.status == BookingStatus.PAYMENT_SUBMITTED:
@@ -343,24 +368,21 @@ async def cancel_booking(
     cancels the departure)."""
     async with locked_booking(reference) as booking:
         if full_refund:
-            if booking.status not in CANCELLABLE:
-                raise Conflict(f"This booking is {STATUS_LABELS[BookingStatus(booking.status)].lower()}; there is nothing to cancel.")
-            payments = await Payment.filter(
-                booking_id=booking.id, status__in=(PaymentStatus.VERIFIED, PaymentStatus.SUBMITTED)
-            ).order_by("-id")
-            amount, percent = sum(p.amount_paise for p in payments), 100
+            _check_live(booking)
+            refundable, percent = (PaymentStatus.VERIFIED, PaymentStatus.SUBMITTED), 100
         else:
             check_cancellable(booking, today)
-            quote = await refund_quote(booking, today)
-            payments = await Payment.filter(booking_id=booking.id, status=PaymentStatus.VERIFIED).order_by("-id")
-            amount, percent = quote.amount_paise, quote.percent
+            refundable = (PaymentStatus.VERIFIED,)
+            percent = refund_percent(booking.departure.trip.cancellation_policy, (booking.departure.starts_on - today).days)
+        payments = await Payment.filter(booking_id=booking.id, status__in=refundable).order_by("-id")
+        amount = sum(p.amount_paise for p in payments) * percent // 100
         await set_status(
             booking, BookingStatus.CANCELLED, actor=actor, cancelled_at=now,
             data={"refund_paise": amount, "refund_percent": percent, "reason": reason},
         )  # fmt: skip
         if amount > 0:
             refund = await Refund.create(
-                booking=booking, payment=payments[0] if payments else None, amount_paise=amount,
+                booking=booking, payment=payments[0], amount_paise=amount,
                 reason=reason or f"Cancelled: {percent}% refund by the cancellation policy",
             )  # fmt: skip
             await record("refund", refund.id, "created", None, RefundStatus.PENDING, actor=actor, data={"booking": reference, "amount_paise": amount})
@@ -370,17 +392,13 @@ async def cancel_booking(
 async def confirm_booking(reference: str, *, actor: User, now: datetime, note: str = "") -> Booking:
     """The operator confirms by hand (paid in cash or by bank transfer). A hold that has
     lapsed is confirmed only while its seats are still free."""
-    found = await Booking.get_or_none(reference=reference)
-    if found is None:
-        raise NotFound("We could not find that booking.")
-    async with locked_departure(found.departure_id) as departure:
-        async with locked_booking(reference) as booking:
-            lapsed = booking.hold_expires_at is not None and booking.hold_expires_at <= now
-            if booking.status in HOLDING_STATUSES and lapsed:
-                left = departure.capacity - await seats_taken(departure.id, now)
-                if booking.seats > left:
-                    raise SeatsUnavailable(left)
-            return await set_status(booking, BookingStatus.CONFIRMED, actor=actor, action="confirmed_manually", data={"note": note}, hold_expires_at=None)
+    async with locked_departure_and_booking(reference) as booking:
+        if booking.status in HOLDING_STATUSES and not holds_seats(booking, now):
+            departure = booking.departure
+            left = departure.capacity - await seats_taken(departure.id, now)
+            if booking.seats > left:
+                raise SeatsUnavailable(left)
+        return await set_status(booking, BookingStatus.CONFIRMED, actor=actor, action="confirmed_manually", data={"note": note}, hold_expires_at=None)
 
 
 # ---------------------------------------------------------------- travellers

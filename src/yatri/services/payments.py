@@ -14,8 +14,6 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
@@ -41,8 +39,9 @@ from yatri.services import audit
 from yatri.services.booking import (
     HOLDING_STATUSES,
     booking_for,
+    holds_seats,
     locked_booking,
-    locked_departure,
+    locked_departure_and_booking,
     seats_taken,
     send_booking_mail,
     set_status,
@@ -157,29 +156,10 @@ async def receipt(reference: str, user: User, gst_percent: int) -> Receipt:
 # --- locks and seats ---------------------------------------------------------------
 
 
-@asynccontextmanager
-async def _locked(reference: str) -> AsyncIterator[Booking]:
-    """The departure's lock, then the booking's: a lapsed booking can take its seats back."""
-    found = await Booking.get_or_none(reference=reference).only("id", "departure_id")
-    if found is None:
-        raise NotFound("We could not find this booking.")
-    async with locked_departure(found.departure_id) as departure:
-        async with locked_booking(reference) as booking:
-            booking.departure = departure
-            await departure.fetch_related("trip")
-            yield booking
-
-
-def _holds_seats(booking: Booking, now: datetime) -> bool:
-    if booking.status == BookingStatus.CONFIRMED:
-        return True
-    return booking.status in HOLDING_STATUSES and booking.hold_expires_at is not None and booking.hold_expires_at > now
-
-
 async def _take_seats_back(booking: Booking, now: datetime, today: date) -> None:
     """For a booking whose hold lapsed: its seats again, or a clear Conflict. Call under the
     departure lock. `today` is the operator's date: a run leaving today is no longer sold."""
-    if _holds_seats(booking, now):
+    if holds_seats(booking, now):
         return
     departure = booking.departure
     if departure.cancelled_at is not None:
@@ -221,7 +201,7 @@ async def submit_utr(
     utr = clean_utr(raw_utr)
     reference = (await owned_booking(reference, user)).reference
     try:
-        async with _locked(reference) as booking:
+        async with locked_departure_and_booking(reference) as booking:
             _check_payable(booking)
             await _take_seats_back(booking, now, today)
             payment = await _submitted_payment(booking, utr, now, user)
@@ -305,7 +285,7 @@ async def verify_payment(
     traveller emailed. `expected` (UTR, amount) refuses a payment changed since the operator
     looked (a statement match); `source` goes into the audit row."""
     reference = await _payment_booking(payment_id)
-    async with _locked(reference) as booking:
+    async with locked_departure_and_booking(reference) as booking:
         payment = await _submitted(payment_id)
         if expected is not None and (payment.utr, payment.amount_paise) != expected:
             raise Conflict("This payment changed since the statement was read; nothing was changed.")
@@ -370,7 +350,7 @@ async def reject_payment(
     if len(reason) > 300:
         raise ValidationError({"reason": f"Keep the reason under 300 characters (it has {len(reason)})."})
     reference = await _payment_booking(payment_id)
-    async with _locked(reference) as booking:
+    async with locked_departure_and_booking(reference) as booking:
         payment = await _submitted(payment_id)
         payment.status, payment.rejection_reason = PaymentStatus.REJECTED, reason
         await payment.save()
@@ -495,7 +475,7 @@ async def _captured(entity: dict, now: datetime, today: date, verify_hours: int)
         return "unknown booking", None
     if await Payment.exists(gateway_payment_id=entity["id"]):
         return "already recorded", None
-    async with _locked(reference) as booking:
+    async with locked_departure_and_booking(reference) as booking:
         payment = await Payment.create(
             booking=booking, method=PaymentMethod.GATEWAY, amount_paise=entity["amount"],
             status=PaymentStatus.SUBMITTED, gateway_payment_id=entity["id"], submitted_at=now,
