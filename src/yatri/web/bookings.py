@@ -8,15 +8,12 @@ idempotency key so a double tap on Confirm makes one booking.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import secrets
 
 from aiohttp import web
 
-from yatri.db import database_context
 from yatri.errors import Conflict, ValidationError
-from yatri.keys import ClockKey, DatabaseKey, NotifierKey, SettingsKey
+from yatri.keys import ClockKey, NotifierKey, SettingsKey
 from yatri.models import Traveller
 from yatri.services import booking as service
 from yatri.services import payments
@@ -24,9 +21,9 @@ from yatri.services.pricing import price_breakdown
 from yatri.services.travellers import FIELDS, GENDERS, traveller_forms, validate_travellers
 from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
+from yatri.web.background import run_every
 from yatri.web.render import render
 
-log = logging.getLogger("yatri.bookings")
 EXPIRE_EVERY_SECONDS = 30
 
 
@@ -233,19 +230,13 @@ async def cancel(request: web.Request) -> web.Response:
 
 
 async def expire_holds(app: web.Application):
-    """cleanup_ctx: every half minute, mark lapsed holds expired and tell the traveller.
-    (Seats of a lapsed hold stopped counting at its expiry time already.)"""
+    """cleanup_ctx: at start and every half minute, mark lapsed holds expired and tell the
+    traveller. (Seats of a lapsed hold stopped counting at its expiry time already.)"""
 
-    async def loop() -> None:
-        while True:
-            try:
-                with database_context(app[DatabaseKey]):
-                    for booking in await service.expire_lapsed_holds(app[ClockKey]()):
-                        await service.send_booking_mail(app[NotifierKey], booking, "expired")
-            except Exception:  # keep the loop alive through a database hiccup
-                log.exception("expiring holds failed")
-            await asyncio.sleep(EXPIRE_EVERY_SECONDS)
+    async def expire(app: web.Application) -> None:
+        for booking in await service.expire_lapsed_holds(app[ClockKey]()):
+            await service.send_booking_mail(app[NotifierKey], booking, "expired")
 
-    task = asyncio.create_task(loop())
+    task = run_every(app, EXPIRE_EVERY_SECONDS, expire, "expiring holds", at_start=True)
     yield
     task.cancel()

@@ -8,7 +8,6 @@ A session ends after `session_idle_minutes` without a request and, in any case,
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import secrets
@@ -17,11 +16,11 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from aiohttp_session import AbstractStorage, Session, get_session, new_session
 
-from yatri.db import database_context
-from yatri.keys import ClockKey, DatabaseKey, SettingsKey
+from yatri.keys import ClockKey, SettingsKey
 from yatri.models import Session as SessionRow
 from yatri.services.accounts import delete_old_login_attempts
 from yatri.settings import Settings
+from yatri.web.background import run_every
 
 log = logging.getLogger("yatri.sessions")
 
@@ -112,18 +111,12 @@ async def session_cleanup(app: web.Application):
     """cleanup_ctx: every quarter of an hour, delete expired session rows and login
     attempts too old to count for throttling."""
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(CLEANUP_EVERY_SECONDS)
-            try:
-                now = app[ClockKey]()
-                with database_context(app[DatabaseKey]):
-                    removed = await delete_expired(app[SettingsKey], now)
-                    attempts = await delete_old_login_attempts(now)
-                log.info("removed %d expired sessions and %d old login attempts", removed, attempts)
-            except Exception:  # keep the loop alive through a database hiccup
-                log.exception("session clean-up failed")
+    async def clean_up(app: web.Application) -> None:
+        now = app[ClockKey]()
+        removed = await delete_expired(app[SettingsKey], now)
+        attempts = await delete_old_login_attempts(now)
+        log.info("removed %d expired sessions and %d old login attempts", removed, attempts)
 
-    task = asyncio.create_task(loop())
+    task = run_every(app, CLEANUP_EVERY_SECONDS, clean_up, "session clean-up")
     yield
     task.cancel()
