@@ -22,6 +22,7 @@ from yatri.db import apply_migrations
 from yatri.keys import DatabaseKey
 from yatri.settings import Settings
 
+from tests.oidc_provider import LocalOpenIdProvider
 from tests.smtp import SmtpServer
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -110,6 +111,15 @@ def smtp_outbox():
     with SmtpServer() as server:
         server.outbox.url = server.url
         yield server.outbox
+
+
+@pytest.fixture
+async def provider(aiohttp_server):
+    """A local OpenID provider (Google's stand-in) on a free port."""
+    provider = LocalOpenIdProvider()
+    server = await aiohttp_server(provider.app)
+    provider.url = str(server.make_url("")).rstrip("/")
+    return provider
 
 
 @pytest.fixture

@@ -7,15 +7,7 @@ from yatri.models import User
 from yatri.settings import Settings
 
 from tests.api_helpers import bearer, is_problem
-from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, LocalOpenIdProvider, new_key
-
-
-@pytest.fixture
-async def provider(aiohttp_server):
-    provider = LocalOpenIdProvider()
-    server = await aiohttp_server(provider.app)
-    provider.url = str(server.make_url("")).rstrip("/")
-    return provider
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, new_key
 
 
 @pytest.fixture

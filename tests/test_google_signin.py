@@ -17,16 +17,8 @@ from yatri.services.google import GoogleSignInFailed, OidcProvider
 from yatri.settings import Settings
 
 from tests.helpers import PASSWORD, make_user
-from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, LocalOpenIdProvider, new_key
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, new_key
 from tests.smtp import free_port
-
-
-@pytest.fixture
-async def provider(aiohttp_server):
-    provider = LocalOpenIdProvider()
-    server = await aiohttp_server(provider.app)
-    provider.url = str(server.make_url("")).rstrip("/")
-    return provider
 
 
 @pytest.fixture

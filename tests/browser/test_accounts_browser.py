@@ -9,18 +9,10 @@ from yatri.models import User
 from yatri.settings import Settings
 
 from tests.helpers import make_user
-from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, LocalOpenIdProvider
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET
 from tests.smtp import free_port
 
 PASSWORD = "chai-at-chopta-2026"
-
-
-@pytest.fixture
-async def provider(aiohttp_server):
-    provider = LocalOpenIdProvider()
-    server = await aiohttp_server(provider.app)
-    provider.url = str(server.make_url("")).rstrip("/")
-    return provider
 
 
 @pytest.fixture
