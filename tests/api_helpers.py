@@ -1,41 +1,23 @@
 """What the JSON API tests share: a clock the test moves, tokens, the bearer header.
 
-A test module that wants the clock imports the fixtures: `from tests.api_helpers import app, clock`.
+A test module that wants the clock imports the fixtures: `from tests.api_helpers import app, clock`
+(the app fixture of tests.helpers, on a clock that starts at START).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
-from yatri.keys import ClockKey
-
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, Clock, app  # noqa: F401 - app is re-exported as a fixture
 
 START = datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)
 
 
-class Clock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(app, clock):
-    app[ClockKey] = clock
-    return app
+    return Clock(START)
 
 
 async def get_tokens(client, email="asha@example.com", password=PASSWORD) -> dict:

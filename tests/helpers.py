@@ -1,10 +1,17 @@
-"""Helpers for tests that need users, a signed-in client and CSRF tokens."""
+"""Helpers for tests that need users, a signed-in client, CSRF tokens and a clock.
+
+A test module that wants the clock imports the fixtures: `from tests.helpers import app, clock`
+(and may define its own `clock` to start elsewhere).
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from yatri.keys import ClockKey
 from yatri.models import Role, User
 from yatri.services.accounts import hash_password
 
@@ -57,3 +64,15 @@ class Clock:
 
     def move(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(app, clock):
+    """The app on the test's clock."""
+    app[ClockKey] = clock
+    return app

@@ -6,25 +6,13 @@ import pytest
 from yarl import URL
 
 from yatri.errors import Unauthorized
-from yatri.keys import ClockKey
 from yatri.models import AccountToken, AuditLog, User
 from yatri.models import Session as SessionRow
 from yatri.services import accounts, tokens
 
-from tests.helpers import PASSWORD, Clock, csrf_from, login, make_user
+from tests.helpers import PASSWORD, app, clock, csrf_from, login, make_user  # noqa: F401 - fixtures
 
 NEW_PASSWORD = "monsoon-over-munnar-7"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def app(app, clock):
-    app[ClockKey] = clock
-    return app
 
 
 def local(link: str) -> str:

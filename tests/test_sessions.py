@@ -2,29 +2,15 @@
 and a new session id whenever someone signs in."""
 
 import asyncio
-from datetime import timedelta
 
-import pytest
 
-from yatri.keys import ClockKey
 from yatri.models import LoginAttempt
 from yatri.models import Session as SessionRow
 from yatri.services import accounts
 from yatri.web import sessions
 from yatri.web.sessions import COOKIE_NAME
 
-from tests.helpers import PASSWORD, Clock, csrf_from, login, make_user
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def app(app, clock):
-    app[ClockKey] = clock
-    return app
+from tests.helpers import PASSWORD, app, clock, csrf_from, login, make_user  # noqa: F401 - fixtures
 
 
 def session_cookie(client) -> str | None:
