@@ -453,11 +453,11 @@ def _traveller_dict(t: Traveller) -> dict:
 # ---------------------------------------------------------------- reading
 
 
-async def booking_for(user: User, reference: str) -> Booking:
-    """The booking if `user` owns it or is an admin; NotFound for anyone else, so a
-    reference cannot be probed."""
+async def booking_for(user: User, reference: str, *, admins: bool = True) -> Booking:
+    """The booking if `user` owns it or (with `admins`) is an admin; NotFound for anyone
+    else, so a reference cannot be probed."""
     booking = await Booking.get_or_none(reference=reference.upper()).select_related("departure__trip__destination", "user")
-    if booking is None or (booking.user_id != user.id and not user.is_admin):
+    if booking is None or (booking.user_id != user.id and not (admins and user.is_admin)):
         raise NotFound("We could not find that booking.")
     return booking
 

@@ -99,12 +99,8 @@ def booking_link(booking: Booking, vpa: str, payee_name: str) -> str:
 
 
 async def owned_booking(reference: str, user: User) -> Booking:
-    """The booking if `user` owns it (an admin too gets NotFound: paying is the traveller's);
-    a stranger cannot tell whether a reference exists."""
-    booking = await Booking.get_or_none(reference=reference.upper()).prefetch_related("departure__trip", "user")
-    if booking is None or booking.user_id != user.id:
-        raise NotFound("We could not find that booking.")
-    return booking
+    """The booking if `user` owns it: an admin too gets NotFound, paying is the traveller's."""
+    return await booking_for(user, reference, admins=False)
 
 
 async def payment_history(booking: Booking) -> tuple[list[Payment], list[Refund]]:
