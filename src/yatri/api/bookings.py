@@ -15,7 +15,7 @@ from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Booking, BookingStatus, Payment, Refund, Traveller
 from yatri.services import booking as service
-from yatri.services.travellers import FIELDS, validate_travellers
+from yatri.services.travellers import saved_details, validate_travellers
 
 _TRAVELLER_KEY = re.compile(r"^t(\d+)-(\w+)$")
 _REFERENCE = re.compile(r"^[A-Za-z0-9-]{1,12}$")
@@ -69,7 +69,7 @@ async def booking_detail(booking: Booking, on: date) -> dict:
         quote = None
     return {
         **booking_json(booking),
-        "travellers": [{name: getattr(t, name) for name in FIELDS} for t in travellers],
+        "travellers": [saved_details(t) for t in travellers],
         "payments": [
             {"method": str(p.method), "amount_paise": p.amount_paise, "status": str(p.status), "utr": p.utr,
              "submitted_at": _iso(p.submitted_at), "rejection_reason": p.rejection_reason}

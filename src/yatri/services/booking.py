@@ -27,7 +27,7 @@ from yatri.models import (
 from yatri.services.audit import record
 from yatri.services.notify import Notifier
 from yatri.services.pricing import price_breakdown
-from yatri.services.travellers import FIELDS, TravellerInput
+from yatri.services.travellers import TravellerInput, saved_details
 
 # No 0/O or 1/I, so a reference read out over the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -435,7 +435,7 @@ async def update_travellers(
             raise ValidationError({"__all__": f"This booking is for {booking.seats} travellers."})
         if booking.version != version:
             raise TravellersChanged(current, travellers, booking.version)
-        before = [_traveller_dict(t) for t in current]
+        before = [saved_details(t) for t in current]
         for row, new in zip(current, travellers):
             for name, value in new.as_dict().items():
                 setattr(row, name, value)
@@ -444,10 +444,6 @@ async def update_travellers(
         await booking.save(update_fields=["version", "updated_at"])
         await record("booking", reference, "travellers_updated", actor=actor, data={"before": before, "after": [t.as_dict() for t in travellers]})
         return booking
-
-
-def _traveller_dict(t: Traveller) -> dict:
-    return {name: getattr(t, name) for name in FIELDS}
 
 
 # ---------------------------------------------------------------- reading

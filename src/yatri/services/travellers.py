@@ -33,6 +33,11 @@ class TravellerInput:
         return asdict(self)
 
 
+def saved_details(traveller) -> dict:
+    """A saved Traveller row's details, by the same field names as the form."""
+    return {name: getattr(traveller, name) for name in FIELDS}
+
+
 def _text(raw: object) -> str:
     # Control characters (a NUL breaks PostgreSQL) become spaces.
     return " ".join("".join(ch if ch.isprintable() else " " for ch in str(raw or "")).split())

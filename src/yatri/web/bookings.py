@@ -18,7 +18,7 @@ from yatri.models import Traveller
 from yatri.services import booking as service
 from yatri.services import payments
 from yatri.services.pricing import price_breakdown
-from yatri.services.travellers import FIELDS, GENDERS, traveller_forms, validate_travellers
+from yatri.services.travellers import GENDERS, saved_details, traveller_forms, validate_travellers
 from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.background import run_every
@@ -171,7 +171,7 @@ async def booking_page(request: web.Request) -> web.Response:
 
 
 def _travellers_as_forms(travellers) -> list[dict[str, str]]:
-    return [{name: "" if getattr(t, name) is None else str(getattr(t, name)) for name in FIELDS} for t in travellers]
+    return [{name: "" if value is None else str(value) for name, value in saved_details(t).items()} for t in travellers]
 
 
 @require_login
