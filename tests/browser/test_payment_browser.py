@@ -60,6 +60,7 @@ async def test_traveller_sends_a_utr_operator_verifies_booking_is_confirmed(aioh
     await page.wait_for_url(f"**/bookings/{reference}")
     await expect(page.locator(".booking-status")).to_contain_text("Payment being checked")
     await expect(page.locator("#booking-payment")).to_contain_text("UTR 401234567890")
+    await expect(page.locator(".countdown")).to_have_text(re.compile(r"\((4[78]) h [0-5]?[0-9] min left\)"))  # the 48-hour window
 
     operator = await browser.new_context(viewport={"width": 1280, "height": 900})
     ops = await operator.new_page()
