@@ -20,9 +20,14 @@ def free_port() -> int:
 
 
 class Outbox(list):
-    """Messages received, as EmailMessage objects, in arrival order."""
+    """Messages received, as EmailMessage objects, in arrival order; `raw` holds their bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        self.raw.append(envelope.content)
         self.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 

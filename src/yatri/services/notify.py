@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -34,7 +34,9 @@ class Notifier:
         message["From"] = self._settings.mail_from
         message["To"] = to
         message["Subject"] = subject
-        message["Message-ID"] = make_msgid(domain="yatri")
+        # RFC 5322 §3.6: every message has a Date, and a Message-ID unique under our own host.
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = make_msgid(domain=urlsplit(self._settings.base_url).hostname)
         message.set_content(body)
         return message
 
