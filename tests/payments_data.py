@@ -53,14 +53,20 @@ def sign(body: bytes, secret: str = SECRET) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def captured_event(reference: str, amount_paise: int, payment_id: str = "pay_N1a2B3c4D5e6F7") -> bytes:
+def captured_event(
+    reference: str, amount_paise: int, payment_id: str = "pay_N1a2B3c4D5e6F7", currency: str = "INR", **fields
+) -> bytes:
+    """A `payment.captured` event as Razorpay publishes it (payload.payment.entity, amount in
+    the currency's smallest unit); `fields` adds or replaces entity fields (base_amount, ...)."""
+    entity = {
+        "id": payment_id, "entity": "payment", "amount": amount_paise, "currency": currency, "status": "captured",
+        "order_id": "order_P9x8Y7z6", "international": currency != "INR", "method": "upi", "amount_refunded": 0,
+        "captured": True, "email": "asha@example.com", "contact": "+919876543210", "fee": 0, "tax": 0,
+        "notes": {"booking_reference": reference}, "created_at": 1796119100, **fields,
+    }  # fmt: skip
     event = {
         "entity": "event", "account_id": "acc_Test", "event": "payment.captured", "contains": ["payment"],
-        "payload": {"payment": {"entity": {
-            "id": payment_id, "entity": "payment", "amount": amount_paise, "currency": "INR", "status": "captured",
-            "method": "upi", "notes": {"booking_reference": reference},
-        }}},
-        "created_at": 1796119200,
+        "payload": {"payment": {"entity": entity}}, "created_at": 1796119200,
     }  # fmt: skip
     return json.dumps(event).encode()
 

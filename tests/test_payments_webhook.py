@@ -3,13 +3,15 @@ replayed, forged, unsigned, and with no secret configured."""
 
 import dataclasses
 import json
+from datetime import timedelta
 
 import pytest
 
 from yatri.keys import ClockKey
 from yatri.models import AuditLog, Booking, BookingStatus, Payment, PaymentMethod, PaymentStatus, Refund, RefundStatus, WebhookEvent
 
-from tests.payments_data import NOW, SECRET, captured_event, held_booking, refund_event, sign, traveller
+from tests.helpers import login
+from tests.payments_data import NOW, SECRET, captured_event, held_booking, operator, refund_event, sign, submitted_payment, traveller
 
 URL = "/payments/webhook/razorpay"
 
@@ -104,22 +106,90 @@ async def test_a_signed_event_without_an_id_or_payment_is_refused(client):
     assert await changes() == (0, 0, 0, 0)
 
 
-async def test_a_wrong_amount_waits_for_the_operator(client):
+async def refund_due_for(client, booking: Booking, body: bytes, amount_paise: int) -> Refund:
+    """The capture did not confirm the booking: its payment is rejected with a reason, a pending
+    refund of it is on the operator's refunds page, and nothing stays submitted."""
+    response = await post(client, body)
+    assert response.status == 200 and (await response.json()) == {"status": "refund due"}
+    payment = await Payment.get(booking_id=booking.id, method=PaymentMethod.GATEWAY)
+    assert payment.status == PaymentStatus.REJECTED and "refunded" in payment.rejection_reason
+    refund = await Refund.get(payment_id=payment.id)
+    assert (refund.status, refund.amount_paise, refund.reason) == (RefundStatus.PENDING, amount_paise, payment.rejection_reason)
+    assert not await Payment.filter(status=PaymentStatus.SUBMITTED).exists()
+    assert await AuditLog.filter(entity="payment", entity_id=str(payment.id), action="reject").exists()
+    assert await AuditLog.filter(entity="refund", entity_id=str(refund.id), action="create").exists()
+    await login(client, await operator())
+    page = await (await client.get("/admin/refunds")).text()
+    assert f'id="refund-{refund.id}"' in page and booking.reference in page
+    return refund
+
+
+@pytest.mark.parametrize("paid", [2_000_000, 2_520_049, 2_520_051, 5_040_100], ids=["short", "a paisa short", "a paisa over", "twice"])
+async def test_a_capture_of_another_amount_never_confirms_and_is_owed_back(client, paid):
     booking = await held_booking(total_paise=2_520_050)
-    response = await post(client, captured_event(booking.reference, 2_000_000))
-    assert (await response.json()) == {"status": "wrong amount"}
-    payment = await Payment.get(booking_id=booking.id)
-    assert (payment.status, payment.amount_paise) == (PaymentStatus.SUBMITTED, 2_000_000)
-    assert (await Booking.get(id=booking.id)).status == BookingStatus.PAYMENT_SUBMITTED
+    refund = await refund_due_for(client, booking, captured_event(booking.reference, paid), paid)
+    assert "₹25200.50 is due" in refund.reason
+    after = await Booking.get(id=booking.id)
+    assert (after.status, after.hold_expires_at) == (BookingStatus.HELD, booking.hold_expires_at)  # it can still be paid
+
+
+async def test_a_capture_in_another_currency_never_confirms_and_is_owed_back_in_rupees(client):
+    booking = await held_booking(total_paise=2_520_050)
+    body = captured_event(booking.reference, 2_520_050, currency="USD", base_amount=209_000_000, base_currency="INR")
+    refund = await refund_due_for(client, booking, body, 209_000_000)
+    assert "USD" in refund.reason
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.HELD
+
+
+async def test_a_late_capture_whose_seats_were_sold_is_owed_back(client):
+    lapsed = await held_booking(seats=2, capacity=2, expires_in=timedelta(minutes=-5))
+    await held_booking(departure=lapsed.departure, seats=2, status=BookingStatus.CONFIRMED)
+    refund = await refund_due_for(client, lapsed, captured_event(lapsed.reference, lapsed.total_paise), lapsed.total_paise)
+    assert "too late" in refund.reason
+    assert (await Booking.get(id=lapsed.id)).status == BookingStatus.HELD
 
 
 async def test_money_captured_for_a_cancelled_booking_is_owed_back(client):
     booking = await held_booking(status=BookingStatus.CANCELLED)
-    response = await post(client, captured_event(booking.reference, booking.total_paise))
-    assert (await response.json()) == {"status": "refund due"}
-    refund = await Refund.get(booking_id=booking.id)
-    assert (refund.status, refund.amount_paise) == (RefundStatus.PENDING, booking.total_paise)
+    await refund_due_for(client, booking, captured_event(booking.reference, booking.total_paise), booking.total_paise)
     assert (await Booking.get(id=booking.id)).status == BookingStatus.CANCELLED
+
+
+async def test_a_capture_settles_a_waiting_utr_as_superseded(client, smtp_outbox):
+    booking = await held_booking()
+    utr = await submitted_payment(booking, "401234567890")
+    response = await post(client, captured_event(booking.reference, booking.total_paise))
+    assert (await response.json()) == {"status": "confirmed"}
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.CONFIRMED
+    utr = await Payment.get(id=utr.id)
+    assert utr.status == PaymentStatus.REJECTED and "Superseded" in utr.rejection_reason and "pay_N1a2B3c4D5e6F7" in utr.rejection_reason
+    assert await AuditLog.filter(entity="payment", entity_id=str(utr.id), action="superseded").exists()
+    assert await Refund.all().count() == 0  # the UTR's money is not known to have arrived
+    await login(client, await operator())
+    assert "401234567890" not in await (await client.get("/admin/payments")).text()  # nothing left to verify
+    [mail] = await smtp_outbox.wait_for(1)
+    assert "confirmed" in mail["Subject"].lower()
+
+
+async def test_a_capture_after_the_utr_was_verified_is_owed_back(client):
+    booking = await held_booking(status=BookingStatus.CONFIRMED)
+    await Payment.create(
+        booking=booking, method=PaymentMethod.UPI_QR, amount_paise=booking.total_paise, status=PaymentStatus.VERIFIED,
+        utr="401234567890", submitted_at=NOW, verified_at=NOW,
+    )  # fmt: skip
+    refund = await refund_due_for(client, booking, captured_event(booking.reference, booking.total_paise), booking.total_paise)
+    assert "already confirmed" in refund.reason
+    assert (await Payment.get(utr="401234567890")).status == PaymentStatus.VERIFIED
+
+
+async def test_a_processed_refund_of_a_refused_capture_marks_it_refunded(client):
+    booking = await held_booking(total_paise=2_520_050)
+    assert (await (await post(client, captured_event(booking.reference, 100_000))).json()) == {"status": "refund due"}
+    response = await post(client, refund_event("pay_N1a2B3c4D5e6F7", 100_000), event_id="evt_r1")
+    assert (await response.json()) == {"status": "refund paid"}
+    assert (await Payment.get(gateway_payment_id="pay_N1a2B3c4D5e6F7")).status == PaymentStatus.REFUNDED
+    assert (await Refund.get(booking_id=booking.id)).status == RefundStatus.PAID
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.HELD
 
 
 async def test_a_processed_refund_marks_the_refund_paid_and_the_booking_refunded(client):

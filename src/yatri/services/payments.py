@@ -407,10 +407,10 @@ async def _refund_paid(refund: Refund, booking: Booking, reference: str, actor: 
 async def _payment_refunded(payment_id: int, actor: User | None) -> None:
     payment = await Payment.get(id=payment_id)
     paid_back = sum(r.amount_paise for r in await Refund.filter(payment_id=payment_id, status=RefundStatus.PAID))
-    if payment.status == PaymentStatus.VERIFIED and paid_back >= payment.amount_paise:
-        payment.status = PaymentStatus.REFUNDED
+    if payment.status in (PaymentStatus.VERIFIED, PaymentStatus.REJECTED) and paid_back >= payment.amount_paise:
+        before, payment.status = payment.status, PaymentStatus.REFUNDED
         await payment.save()
-        await audit.record("payment", payment.id, "refunded", PaymentStatus.VERIFIED.value, payment.status.value, actor=actor)
+        await audit.record("payment", payment.id, "refunded", before.value, payment.status.value, actor=actor)
 
 
 # --- the gateway webhook (Razorpay) -----------------------------------------------------
@@ -432,7 +432,7 @@ class BadEvent(ValueError):
 
 
 async def handle_gateway_event(
-    event: dict, event_id: str, *, now: datetime, today: date, verify_hours: int, notifier: Notifier
+    event: dict, event_id: str, *, now: datetime, today: date, notifier: Notifier
 ) -> str:
     """Apply one signed event, once: returns what happened ('confirmed', 'duplicate', ...).
     The event id is stored in the same transaction as the change it caused."""
@@ -443,7 +443,7 @@ async def handle_gateway_event(
         async with in_transaction():
             await WebhookEvent.create(provider=PROVIDER, event_id=event_id[:100], event_type=kind[:60])
             if kind == "payment.captured":
-                outcome, booking = await _captured(_entity(event, "payment"), now, today, verify_hours)
+                outcome, booking = await _captured(_entity(event, "payment"), now, today)
             elif kind == "refund.processed":
                 outcome, booking = await _refund_processed(_entity(event, "refund"), now), None
             else:
@@ -458,12 +458,39 @@ async def handle_gateway_event(
 
 def _entity(event: dict, name: str) -> dict:
     entity = ((event.get("payload") or {}).get(name) or {}).get("entity")
-    if not isinstance(entity, dict) or not isinstance(entity.get("id"), str) or not isinstance(entity.get("amount"), int):
+    if not isinstance(entity, dict) or not isinstance(entity.get("id"), str) or not _paise(entity.get("amount")):
         raise BadEvent(f"the event has no {name} entity with an id and an amount")
+    if name == "payment" and not isinstance(entity.get("currency"), str):
+        raise BadEvent("the payment has no currency")
     return entity
 
 
-async def _captured(entity: dict, now: datetime, today: date, verify_hours: int) -> tuple[str, Booking | None]:
+def _paise(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A `payment.captured` entity as Razorpay publishes it: `amount` in the smallest unit of
+    `currency`; for another currency, `base_amount` is what settles, in paise of `base_currency` INR."""
+
+    gateway_id: str
+    amount: int
+    currency: str
+    inr_paise: int  # what we hold in rupees: amount, or base_amount for another currency
+
+    @classmethod
+    def of(cls, entity: dict) -> Capture:
+        currency = entity["currency"].upper()
+        base = entity.get("base_amount")
+        settled = base if currency != "INR" and entity.get("base_currency") == "INR" and _paise(base) else entity["amount"]
+        return cls(entity["id"], entity["amount"], currency, settled)
+
+
+async def _captured(entity: dict, now: datetime, today: date) -> tuple[str, Booking | None]:
+    """Money the gateway captured. It confirms the booking only when it is INR, exactly the
+    amount due and the seats are there; otherwise it is recorded as rejected with a pending
+    refund the operator sees, so no captured money ever waits as `submitted`."""
     notes = entity.get("notes") if isinstance(entity.get("notes"), dict) else {}
     reference = str(notes.get(REFERENCE_NOTE, "")).strip()
     if not reference or not await Booking.exists(reference=reference):
@@ -471,53 +498,69 @@ async def _captured(entity: dict, now: datetime, today: date, verify_hours: int)
         return "unknown booking", None
     if await Payment.exists(gateway_payment_id=entity["id"]):
         return "already recorded", None
+    capture = Capture.of(entity)
     async with locked_departure_and_booking(reference) as booking:
         payment = await Payment.create(
-            booking=booking, method=PaymentMethod.GATEWAY, amount_paise=entity["amount"],
-            status=PaymentStatus.SUBMITTED, gateway_payment_id=entity["id"], submitted_at=now,
+            booking=booking, method=PaymentMethod.GATEWAY, amount_paise=capture.inr_paise,
+            status=PaymentStatus.SUBMITTED, gateway_payment_id=capture.gateway_id, submitted_at=now,
         )  # fmt: skip
-        await audit.record("payment", payment.id, "captured", None, payment.status.value, data={"gateway": PROVIDER})
-        problem = await _why_not_confirmable(booking, entity["amount"], now, today)
-        if problem is None:
-            await _mark_verified(payment, booking, None, now, {"source": "gateway", "gateway_payment_id": entity["id"]})
-            return "confirmed", booking
-        if problem == "amount":  # left in the operator's queue, seats kept meanwhile
-            await _await_operator(booking, payment, now + timedelta(hours=verify_hours))
-            return "wrong amount", booking
-        await _refund_captured(payment, booking, problem, now)
-        return "refund due", booking
-
-
-async def _await_operator(booking: Booking, payment: Payment, until: datetime) -> None:
-    data = {"payment_id": payment.id, "amount_paise": payment.amount_paise}
-    if booking.status == BookingStatus.PAYMENT_SUBMITTED:
-        booking.hold_expires_at = max(booking.hold_expires_at or until, until)
-        await booking.save(update_fields=["hold_expires_at"])
-        await audit.record("booking", booking.reference, "gateway_amount_differs", actor=None, data=data)
-    else:
-        await set_status(
-            booking, BookingStatus.PAYMENT_SUBMITTED, actor=None, action="gateway_amount_differs", data=data,
-            hold_expires_at=until,
+        await audit.record(
+            "payment", payment.id, "captured", None, payment.status.value,
+            data={"gateway": PROVIDER, "amount": capture.amount, "currency": capture.currency},
         )  # fmt: skip
+        problem = await _why_not_confirmable(booking, capture, now, today)
+        if problem is not None:
+            await _refund_captured(payment, booking, problem)
+            return "refund due", booking
+        await _mark_verified(payment, booking, None, now, {"source": "gateway", "gateway_payment_id": capture.gateway_id})
+        await _supersede_submitted(booking, payment)
+        return "confirmed", booking
 
 
-async def _why_not_confirmable(booking: Booking, amount_paise: int, now: datetime, today: date) -> str | None:
+async def _why_not_confirmable(booking: Booking, capture: Capture, now: datetime, today: date) -> str | None:
+    """Why this capture cannot pay for the booking (the refund's reason), or None."""
     if booking.status not in (*HOLDING_STATUSES, BookingStatus.EXPIRED):
-        return f"the booking was already {booking.status}"
+        return f"Paid online after the booking was already {booking.status.replace('_', ' ')}."
+    if capture.currency != "INR":
+        return f"Paid online in {capture.currency[:3]} ({capture.amount} in its smallest unit), not INR."
+    if capture.amount != booking.total_paise:
+        return f"Paid online ₹{amount_text(capture.amount)}, but ₹{amount_text(booking.total_paise)} is due."
     try:
         await _take_seats_back(booking, now, today)
     except Conflict as exc:
-        return exc.detail
-    return "amount" if amount_paise != booking.total_paise else None
+        return f"Paid online too late: {exc.detail}"
+    return None
 
 
-async def _refund_captured(payment: Payment, booking: Booking, why: str, now: datetime) -> None:
-    """Money captured for a booking that cannot take it: keep it on record and owe it back."""
-    payment.status, payment.verified_at = PaymentStatus.VERIFIED, now
+async def _refund_captured(payment: Payment, booking: Booking, why: str) -> None:
+    """Money captured that cannot pay for the booking: the payment is rejected (it pays for
+    nothing, so a cancellation never counts it) and all of it is owed back."""
+    reason = f"{why} The whole payment is refunded."[:300]
+    payment.status, payment.rejection_reason = PaymentStatus.REJECTED, reason
     await payment.save()
-    await audit.record("payment", payment.id, "verify", PaymentStatus.SUBMITTED.value, payment.status.value, data={"why": why})
-    refund = await Refund.create(booking=booking, payment=payment, amount_paise=payment.amount_paise, reason=why[:300])
-    await audit.record("refund", refund.id, "create", None, RefundStatus.PENDING.value, data={"booking": booking.reference, "why": why})
+    await audit.record("payment", payment.id, "reject", PaymentStatus.SUBMITTED.value, payment.status.value, data={"why": why})
+    refund = await Refund.create(booking=booking, payment=payment, amount_paise=payment.amount_paise, reason=reason)
+    await audit.record(
+        "refund", refund.id, "create", None, RefundStatus.PENDING.value,
+        data={"booking": booking.reference, "amount_paise": refund.amount_paise, "why": why},
+    )  # fmt: skip
+
+
+async def _supersede_submitted(booking: Booking, paid_by: Payment) -> None:
+    """The gateway paid the booking while a UTR waited for the operator: that UTR payment is
+    rejected as superseded, with a note. Its money is not known to have arrived, so no refund
+    is created for it; if the bank statement shows it, the operator refunds it by hand."""
+    reason = (
+        f"Superseded: the booking was paid online ({paid_by.gateway_payment_id}). "
+        "If this UTR's money also arrived, refund it."
+    )
+    for payment in await Payment.filter(booking_id=booking.id, status=PaymentStatus.SUBMITTED).exclude(id=paid_by.id):
+        payment.status, payment.rejection_reason = PaymentStatus.REJECTED, reason
+        await payment.save()
+        await audit.record(
+            "payment", payment.id, "superseded", PaymentStatus.SUBMITTED.value, PaymentStatus.REJECTED.value,
+            data={"booking": booking.reference, "by_payment_id": paid_by.id, "reason": reason},
+        )  # fmt: skip
 
 
 async def _refund_processed(entity: dict, now: datetime) -> str:

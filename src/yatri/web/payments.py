@@ -87,7 +87,7 @@ async def razorpay_webhook(request: web.Request) -> web.Response:
         event_id = request.headers.get("X-Razorpay-Event-Id") or (event.get("id") if isinstance(event, dict) else None)
         outcome = await payments.handle_gateway_event(
             event if isinstance(event, dict) else {}, str(event_id or ""), now=now(request), today=today(request),
-            verify_hours=settings.payment_verify_hours, notifier=request.app[NotifierKey],
+            notifier=request.app[NotifierKey],
         )  # fmt: skip
     except ValueError as exc:  # not JSON, or a payments.BadEvent
         return web.json_response({"error": f"unreadable event: {exc}"}, status=400)
