@@ -1,8 +1,11 @@
 """A small local OpenID provider standing in for Google: discovery, JWKS, an authorize
-endpoint that consents at once as `user`, and a token endpoint that checks the client's
+endpoint that consents at once as `user`, a token endpoint that checks the client's
 secret, the single-use code, the redirect URI and PKCE, and signs real RS256 ID tokens
-with joserfc. Tests change `user`, `claims` (merged into the next ID tokens) or
-`signing_key` (a key the JWKS does not list) to make it misbehave."""
+with joserfc, and a userinfo endpoint (OpenID Connect Core §5.3: GET with the access token
+as Bearer, the user's claims as JSON, 401 with WWW-Authenticate for a bad token). Tests
+change `user`, `claims` (merged into the next ID tokens), `userinfo` (merged into userinfo
+answers), `email_in_id_token` (False: the email claims only come from userinfo, as §5.4
+allows) or `signing_key` (a key the JWKS does not list) to make it misbehave."""
 
 from __future__ import annotations
 
@@ -31,12 +34,17 @@ class LocalOpenIdProvider:
         self.signing_key: RSAKey | None = None
         self.user = {"sub": "109876543210", "email": "Meera.Nair@Gmail.com", "email_verified": True, "name": "Meera Nair"}
         self.claims: dict = {}
+        self.userinfo: dict = {}
+        self.email_in_id_token = True
         self.codes: dict[str, dict] = {}
+        self.access_tokens: dict[str, dict] = {}  # access token -> the user it was issued for
+        self.userinfo_requests = 0
         self.app = web.Application()
         self.app.router.add_get("/.well-known/openid-configuration", self.discovery)
         self.app.router.add_get("/jwks", self.jwks)
         self.app.router.add_get("/authorize", self.authorize)
         self.app.router.add_post("/token", self.token)
+        self.app.router.add_get("/userinfo", self.userinfo_endpoint)
 
     @property
     def metadata_url(self) -> str:
@@ -48,6 +56,7 @@ class LocalOpenIdProvider:
             "authorization_endpoint": f"{self.url}/authorize",
             "token_endpoint": f"{self.url}/token",
             "jwks_uri": f"{self.url}/jwks",
+            "userinfo_endpoint": f"{self.url}/userinfo",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -78,17 +87,29 @@ class LocalOpenIdProvider:
         digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
         if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != grant["challenge"]:
             return web.json_response({"error": "invalid_grant", "error_description": "PKCE"}, status=400)
+        access_token = secrets.token_urlsafe(16)
+        self.access_tokens[access_token] = dict(self.user)
         return web.json_response({
-            "access_token": secrets.token_urlsafe(16),
+            "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": 3600,
             "scope": "openid email profile",
             "id_token": self.id_token(nonce=grant["nonce"]),
         })  # fmt: skip
 
+    async def userinfo_endpoint(self, request: web.Request) -> web.Response:
+        self.userinfo_requests += 1
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        user = self.access_tokens.get(token) if scheme == "Bearer" else None
+        if user is None:
+            challenge = 'Bearer error="invalid_token", error_description="The access token is not valid"'
+            return web.Response(status=401, headers={"WWW-Authenticate": challenge})
+        return web.json_response({**user, **self.userinfo})
+
     def id_token(self, **extra) -> str:
         now = int(time.time())
-        claims = {"iss": self.url, "aud": CLIENT_ID, "iat": now, "exp": now + 3600, **self.user, **extra, **self.claims}
+        user = {k: v for k, v in self.user.items() if self.email_in_id_token or k not in ("email", "email_verified")}
+        claims = {"iss": self.url, "aud": CLIENT_ID, "iat": now, "exp": now + 3600, **user, **extra, **self.claims}
         key = self.signing_key or self.key
         return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
 

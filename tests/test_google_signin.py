@@ -96,12 +96,52 @@ async def test_linking_an_unverified_account_drops_the_password_nobody_proved(cl
     assert squatter.email_verified and squatter.password_hash is None
 
 
-async def test_a_returning_user_is_found_by_google_subject_even_with_a_new_email(client, provider):
+async def test_a_returning_user_is_found_by_issuer_and_subject_even_with_a_new_email(client, provider):
     user = await make_user("old@example.com")
-    await User.filter(id=user.id).update(google_sub="109876543210")
+    await User.filter(id=user.id).update(oidc_issuer=provider.url, google_sub="109876543210")
     assert (await sign_in(client)).status == 303
     assert await signed_in_as(client) == "old@example.com"
     assert await User.all().count() == 1
+
+
+async def test_the_same_subject_from_another_issuer_is_another_identity(client, provider):
+    other = await make_user("old@example.com")
+    await User.filter(id=other.id).update(oidc_issuer="https://accounts.google.com", google_sub="109876543210")
+    assert (await sign_in(client)).status == 303
+    assert await signed_in_as(client) == "meera.nair@gmail.com"
+    new = await User.get(email="meera.nair@gmail.com")
+    assert (new.oidc_issuer, new.google_sub) == (provider.url, "109876543210")
+    assert (await User.get(id=other.id)).google_sub == "109876543210"  # untouched
+
+
+async def test_email_claims_left_out_of_the_id_token_are_read_from_userinfo(client, provider, caplog):
+    provider.email_in_id_token = False
+    with caplog.at_level(logging.INFO, logger="yatri.google"):
+        response = await sign_in(client)
+    assert response.status == 303 and provider.userinfo_requests == 1
+    assert await signed_in_as(client) == "meera.nair@gmail.com"
+    user = await User.get(email="meera.nair@gmail.com")
+    assert (user.oidc_issuer, user.google_sub, user.email_verified) == (provider.url, "109876543210", True)
+    assert "the ID token has no email or email_verified claim: reading the userinfo endpoint" in caplog.text
+
+
+async def test_only_email_verified_missing_is_read_from_userinfo_and_named_in_the_log(client, provider, caplog):
+    provider.claims = {"email": "Meera.Nair@Gmail.com"}
+    provider.user = {k: v for k, v in provider.user.items() if k != "email_verified"}
+    provider.userinfo = {"email_verified": True}
+    with caplog.at_level(logging.INFO, logger="yatri.google"):
+        assert (await sign_in(client)).status == 303
+    assert "the ID token has no email_verified claim" in caplog.text and provider.userinfo_requests == 1
+
+
+async def test_userinfo_about_another_subject_is_refused(client, provider, caplog):
+    provider.email_in_id_token = False
+    provider.userinfo = {"sub": "someone-else", "email": "mallory@example.com"}
+    with caplog.at_level(logging.WARNING, logger="yatri.google"):
+        response = await sign_in(client)
+    await refused(client, response, 401, "We could not confirm your Google sign-in")
+    assert "Google sign-in refused: userinfo_sub" in caplog.text
+    assert await User.all().count() == 0
 
 
 async def refused(client, response, status: int, message: str) -> None:

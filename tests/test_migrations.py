@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from tortoise.context import TortoiseContext
+from tortoise.exceptions import IntegrityError
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from tests.conftest import DB_KINDS, create_postgres_database, drop_postgres_database
@@ -83,3 +84,24 @@ async def test_models_have_no_changes_missing_from_migrations(tmp_path):
         await ctx.init(config=config)
         writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
     assert writers == [], "models changed without a migration: run `make migrations`"
+
+
+async def test_identities_linked_before_the_issuer_column_are_google_ones(empty_database_url):
+    """Migration 0004: rows with a subject get Google's issuer; a subject alone is no longer unique."""
+    config = tortoise_config(empty_database_url)
+    await apply_migrations(empty_database_url, target="models.0003_auto_20261125_1038")
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        insert = "INSERT INTO users (email, name, role, email_verified, google_sub, is_active, version, created_at, updated_at) VALUES "
+        await ctx.connections.get(next(iter(config["connections"]))).execute_script(
+            insert + "('meera@example.com', 'Meera', 'traveller', true, '1098', true, 1, '2026-11-30', '2026-11-30');"
+            + insert + "('asha@example.com', 'Asha', 'traveller', true, NULL, true, 1, '2026-11-30', '2026-11-30');"
+        )  # fmt: skip
+    await apply_migrations(empty_database_url)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        assert (await User.get(email="meera@example.com")).oidc_issuer == "https://accounts.google.com"
+        assert (await User.get(email="asha@example.com")).oidc_issuer is None
+        await User.create(email="ravi@example.com", name="Ravi", oidc_issuer="https://login.example.org", google_sub="1098")
+        with pytest.raises(IntegrityError):
+            await User.create(email="x@example.com", name="X", oidc_issuer="https://accounts.google.com", google_sub="1098")

@@ -74,12 +74,13 @@ def database_context(ctx: TortoiseContext):
         _current_context.reset(token)
 
 
-async def apply_migrations(database_url: str, progress=None) -> None:
-    """Apply every pending migration in migrations/ to the database."""
+async def apply_migrations(database_url: str, progress=None, target: str | None = None) -> None:
+    """Apply every pending migration in migrations/ to the database (or up to `target`,
+    e.g. `models.0003_...`, as tests of a data migration do)."""
     _prepare(database_url)
     with TortoiseContext() as ctx:
         try:
-            await migrate(config=tortoise_config(database_url), progress=progress)
+            await migrate(config=tortoise_config(database_url), progress=progress, target=target)
         finally:
             await ctx.close_connections()
 

@@ -32,6 +32,8 @@ async def google(request: web.Request) -> web.Response:
     fields = strings(await json_body(request), "id_token")
     async with _throttled_by_address(request):
         claims = await request.app[OidcKey].verify(fields["id_token"], client_id=settings.google_client_id, now=now(request))
+    # No access token here, so no userinfo: an ID token without the email claims is a 422.
+    claims = await request.app[OidcKey].email_claims(claims, None, now=now(request))
     user = await accounts.sign_in_with_google(claims)
     pair = await tokens.issue_tokens(user, settings, now(request))
     return no_store(web.json_response(pair.as_json()))

@@ -18,7 +18,10 @@ class User(Model):
     password_hash = fields.CharField(max_length=255, null=True)
     role = fields.CharEnumField(Role, max_length=16, default=Role.TRAVELLER)
     email_verified = fields.BooleanField(default=False)
-    google_sub = fields.CharField(max_length=255, null=True, unique=True)
+    # An OpenID identity is its issuer and subject together (OpenID Connect Core §2, §5.7):
+    # `sub` is unique only within its issuer. Both null for accounts that never used it.
+    oidc_issuer = fields.CharField(max_length=255, null=True)
+    google_sub = fields.CharField(max_length=255, null=True)
     is_active = fields.BooleanField(default=True)
     # Bumped on every profile change: the JSON API's ETag for If-Match.
     version = fields.IntField(default=1)
@@ -27,6 +30,7 @@ class User(Model):
 
     class Meta:
         table = "users"
+        unique_together = (("oidc_issuer", "google_sub"),)
 
     @property
     def is_admin(self) -> bool:

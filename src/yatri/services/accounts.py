@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import PermissionDenied, PreconditionFailed, TooManyRequests, ValidationError
 from yatri.models import AccountToken, LoginAttempt, RefreshToken, Role, Session, TokenPurpose, User
+from yatri.services import google
 from yatri.services.audit import record
 
 MIN_PASSWORD_LENGTH = 10
@@ -393,31 +394,31 @@ UNVERIFIED_GOOGLE_EMAIL = (
 
 
 async def sign_in_with_google(claims: dict) -> User:
-    """The account for verified ID-token claims: matched by Google's `sub`, then by the
-    email (linking the two), or created. An unverified Google email is refused."""
+    """The account for verified ID-token claims: matched by the identity (issuer and `sub`
+    together), then by the email (linking the two), or created. An unverified email is refused."""
     email = normalise_email(str(claims.get("email") or ""))
     if not email or claims.get("email_verified") not in (True, "true"):
         raise PermissionDenied(UNVERIFIED_GOOGLE_EMAIL)
-    sub = str(claims["sub"])
+    issuer, sub = google.issuer_of(claims), str(claims["sub"])
     async with in_transaction():
-        user = await User.get_or_none(google_sub=sub) or await User.get_or_none(email=email)
+        user = await User.get_or_none(oidc_issuer=issuer, google_sub=sub) or await User.get_or_none(email=email)
         if user is None:
             name = " ".join(str(claims.get("name") or "").split())[:120] or email.split("@")[0]
-            user = await User.create(email=email, name=name, google_sub=sub, email_verified=True)
-            await record("user", user.id, "google_signup", actor=user)
-        elif user.google_sub != sub:
-            await _link_google(user, sub)
+            user = await User.create(email=email, name=name, oidc_issuer=issuer, google_sub=sub, email_verified=True)
+            await record("user", user.id, "google_signup", actor=user, data={"issuer": issuer})
+        elif (user.oidc_issuer, user.google_sub) != (issuer, sub):
+            await _link_google(user, issuer, sub)
     if not user.is_active:
         raise PermissionDenied("This account is disabled.")
     return user
 
 
-async def _link_google(user: User, sub: str) -> None:
+async def _link_google(user: User, issuer: str, sub: str) -> None:
     if not user.email_verified:
         # Nobody proved the address when this account was made, so whoever chose its
         # password may not own the mailbox: Google now proves it, and the password goes.
         user.password_hash = None
-    user.google_sub = sub
+    user.oidc_issuer, user.google_sub = issuer, sub
     user.email_verified = True
-    await user.save(update_fields=["google_sub", "email_verified", "password_hash", "updated_at"])
-    await record("user", user.id, "google_linked", actor=user)
+    await user.save(update_fields=["oidc_issuer", "google_sub", "email_verified", "password_hash", "updated_at"])
+    await record("user", user.id, "google_linked", actor=user, data={"issuer": issuer})

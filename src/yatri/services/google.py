@@ -6,6 +6,11 @@ a local one). `OidcProvider` fetches that document and its JWKS with one shared 
 client, keeps them an hour, and fetches them again early when a token is signed by a key
 it has not seen (the provider rotated its keys). `verify_id_token` is pure: it takes the
 raw token and returns the verified claims, so the HTML flow and the JSON API share it.
+
+A provider need not put `email` and `email_verified` in the ID token: OpenID Connect Core
+§5.4 returns the `email` scope's claims from the userinfo endpoint when an access token is
+issued. `OidcProvider.email_claims` reads them there (§5.3, the access token as Bearer) and
+refuses an answer about another `sub` (§5.3.2).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
-from yatri.errors import Unauthorized, YatriError
+from yatri.errors import Unauthorized, ValidationError, YatriError
 
 log = logging.getLogger("yatri.google")
 
@@ -34,6 +39,13 @@ ALGORITHMS = ["RS256"]
 SCOPE = "openid email profile"
 # Google's ID tokens name their issuer with or without the scheme.
 ISSUER_ALIASES = {"https://accounts.google.com": ("https://accounts.google.com", "accounts.google.com")}
+EMAIL_CLAIMS = ("email", "email_verified")
+
+
+def issuer_of(claims: dict) -> str:
+    """The ID token's issuer as the provider's metadata names it (an identity is issuer + sub)."""
+    iss = str(claims["iss"])
+    return next((canonical for canonical, aliases in ISSUER_ALIASES.items() if iss in aliases), iss)
 
 
 class GoogleSignInFailed(Unauthorized):
@@ -56,8 +68,17 @@ class Provider:
     issuer: str
     authorization_endpoint: str
     token_endpoint: str
+    userinfo_endpoint: str | None
     keys: KeySet
     fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What the token endpoint answered: the raw ID token and the access token."""
+
+    id_token: str
+    access_token: str | None
 
 
 def verify_id_token(id_token: str, *, provider: Provider, client_id: str, now: datetime, nonce: str | None = None) -> dict:
@@ -116,6 +137,7 @@ class OidcProvider:
                 issuer=metadata["issuer"],
                 authorization_endpoint=metadata["authorization_endpoint"],
                 token_endpoint=metadata["token_endpoint"],
+                userinfo_endpoint=metadata.get("userinfo_endpoint"),
                 keys=keys,
                 fetched_at=now,
             )
@@ -141,6 +163,50 @@ class OidcProvider:
             return verify_id_token(id_token, provider=provider, client_id=client_id, now=now, nonce=nonce)
         except InvalidKeyIdError:
             raise GoogleSignInFailed("unknown_key") from None
+
+    async def email_claims(self, claims: dict, access_token: str | None, *, now: datetime) -> dict:
+        """`claims` with `email` and `email_verified`, read from the userinfo endpoint when
+        the ID token lacks them. Without an access token (an ID token handed to the JSON API)
+        there is no userinfo to ask, and the token is refused (MissingEmailClaims)."""
+        missing = [name for name in EMAIL_CLAIMS if name not in claims]
+        if not missing:
+            return claims
+        provider = await self.get(now)
+        if not access_token or not provider.userinfo_endpoint:
+            log.warning("the ID token has no %s claim and there is no userinfo to ask", " or ".join(missing))
+            raise MissingEmailClaims(missing)
+        log.info("the ID token has no %s claim: reading the userinfo endpoint", " or ".join(missing))
+        info = await self._userinfo(provider.userinfo_endpoint, access_token)
+        if info.get("sub") != claims["sub"]:  # §5.3.2: MUST match, else the answer is not about this user
+            raise GoogleSignInFailed("userinfo_sub")
+        return {**claims, **{name: info[name] for name in missing if name in info}}
+
+    async def _userinfo(self, url: str, access_token: str) -> dict:
+        try:
+            response = await self._http.get(url, headers={"Authorization": f"Bearer {access_token}"})
+        except httpx2.HTTPError as exc:
+            log.warning("userinfo request to %s failed: %r", url, exc)
+            raise ProviderUnavailable("Google sign-in cannot be reached right now. Try again in a minute.") from None
+        if response.status_code != 200:
+            raise GoogleSignInFailed(f"userinfo:{response.status_code}")
+        try:
+            info = response.json()
+        except ValueError:
+            info = None
+        if not isinstance(info, dict):
+            raise GoogleSignInFailed("userinfo_unreadable")
+        return info
+
+
+class MissingEmailClaims(ValidationError):
+    """An ID token without `email`/`email_verified` and no access token to read them with."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__({
+            "id_token": f"This ID token has no {' or '.join(missing)} claim, and without an access token "
+            "there is no userinfo to read it from. Ask Google for the 'email' scope so the ID token carries it."
+        })  # fmt: skip
+        self.missing = missing
 
 
 @dataclass(frozen=True)
@@ -174,8 +240,8 @@ async def authorization(provider: Provider, *, client_id: str, client_secret: st
 
 async def exchange_code(
     provider: Provider, *, client_id: str, client_secret: str, redirect_uri: str, code: str, code_verifier: str
-) -> str:
-    """Trade the authorization code for the provider's tokens; returns the raw ID token."""
+) -> Tokens:
+    """Trade the authorization code for the provider's tokens."""
     async with _client(client_id, client_secret, redirect_uri) as client:
         try:
             token = await client.fetch_token(provider.token_endpoint, code=code, code_verifier=code_verifier)
@@ -187,4 +253,4 @@ async def exchange_code(
     id_token = token.get("id_token")
     if not id_token:
         raise GoogleSignInFailed("no_id_token")
-    return id_token
+    return Tokens(id_token, token.get("access_token"))

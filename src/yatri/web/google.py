@@ -71,11 +71,11 @@ async def _signed_in_user(request: web.Request, flow: dict | None, credentials: 
         raise google.GoogleSignInFailed("state", STALE_STATE)
     at = now(request)
     oidc = request.app[OidcKey]
-    id_token = await google.exchange_code(
+    tokens = await google.exchange_code(
         await oidc.get(at), code=query.get("code", ""), code_verifier=flow["code_verifier"], **credentials
     )
-    claims = await oidc.verify(id_token, client_id=credentials["client_id"], nonce=flow["nonce"], now=at)
-    return await accounts.sign_in_with_google(claims)
+    claims = await oidc.verify(tokens.id_token, client_id=credentials["client_id"], nonce=flow["nonce"], now=at)
+    return await accounts.sign_in_with_google(await oidc.email_claims(claims, tokens.access_token, now=at))
 
 
 def _refused(request: web.Request, exc: YatriError, flow: dict | None) -> web.Response:
