@@ -7,21 +7,20 @@ the one of services/admin_catalogue.py and services/admin_departures.py.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from yatri.api.common import api_user, bearer_admin, if_match_version, json_body, now, today, with_etag
-from yatri.errors import NotFound, PreconditionFailed, ValidationError
+from yatri.errors import PreconditionFailed, ValidationError
 from yatri.keys import NotifierKey
 from yatri.models import Destination
 from yatri.services import admin_catalogue as catalogue
 from yatri.services import admin_departures as departures
-from yatri.services.admin_catalogue import TRIPS, FieldError, Seen
+from yatri.parsing import FieldError, record_id, rupees_text
+from yatri.services.admin_catalogue import TRIPS, Seen
 from yatri.services.booking import send_booking_mail
 
-MAX_ID = 2**31 - 1
 # API name -> admin form field, and how a JSON value is typed into that field.
 TRIP_FIELDS = {
     "title": ("title", str), "slug": ("slug", str), "kind": ("kind", str), "destination": ("destination", str),
@@ -34,10 +33,7 @@ CREATE_REQUIRED = ("title", "kind", "destination", "days", "difficulty", "price_
 
 
 def _id(request: web.Request, what: str) -> int:
-    raw = request.match_info["id"]
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
-        raise NotFound(f"There is no such {what}.")
-    return int(raw)
+    return record_id(request.match_info["id"], what)
 
 
 def trip_json(trip) -> dict:
@@ -72,7 +68,7 @@ def _as_text(name: str, kind: type, value: Any) -> str:
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise FieldError("This field must be a whole number.")
-        return f"{Decimal(value) / 100:f}" if name == "price_paise" else str(value)
+        return rupees_text(value) if name == "price_paise" else str(value)
     if kind is list:
         if not isinstance(value, list):
             raise FieldError("This field must be a list.")
@@ -210,7 +206,7 @@ def _text_fields(body: dict, names: dict[str, type]) -> dict[str, str]:
         if isinstance(value, bool) or not isinstance(value, kind):
             errors[name] = "This field must be a whole number." if kind is int else "This field must be a string."
         else:
-            form[name] = f"{Decimal(value) / 100:f}" if name == "price_paise" else str(value)
+            form[name] = rupees_text(value) if name == "price_paise" else str(value)
     if errors:
         raise ValidationError(errors)
     return form

@@ -17,7 +17,7 @@ from yatri.models import Booking, BookingStatus, Payment, Refund, Traveller
 from yatri.services import booking as service
 from yatri.services.travellers import saved_details, validate_travellers
 
-_TRAVELLER_KEY = re.compile(r"^t(\d+)-(\w+)$")
+_TRAVELLER_KEY = re.compile(r"^t([0-9]+)-(\w+)$")
 _REFERENCE = re.compile(r"^[A-Za-z0-9-]{1,12}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 

@@ -20,12 +20,13 @@ from yatri.errors import (
 )
 from yatri.keys import SettingsKey
 from yatri.models import User
+from yatri.parsing import MAX_ID
 from yatri.services.tokens import verify_access_token
 from yatri.web.clock import now, today  # noqa: F401 - the API's handlers take them from here too
 
 ApiUserKey = web.RequestKey("api_user", User)
 MAX_BODY = 64 * 1024
-_ENTITY_TAG = re.compile(r'(W/)?"v([0-9]{1,9})"')
+_ENTITY_TAG = re.compile(r'(W/)?"v([0-9]{1,10})"')
 
 
 def api_user(request: web.Request) -> User:
@@ -129,7 +130,7 @@ def if_match_version(request: web.Request, current: int) -> int | None:
     return current if current in versions else versions[0]
 
 
-def integer(body: Mapping[str, Any], name: str, low: int = 1, high: int = 2**31 - 1) -> int:
+def integer(body: Mapping[str, Any], name: str, low: int = 1, high: int = MAX_ID) -> int:
     """A required whole-number field within [low, high] (JSON true/false are not numbers here)."""
     value = body.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

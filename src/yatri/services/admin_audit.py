@@ -8,7 +8,7 @@ Rows keep their changes in two shapes: catalogue, departure and user edits store
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from tortoise.queryset import QuerySet
 
 from yatri.models import AuditLog, User
+from yatri.parsing import MAX_ID, FieldError, optional_day, optional_number
 from yatri.services.paging import Page, paginate
 
 PER_PAGE = 50
@@ -60,25 +61,21 @@ def _short(text: str, limit: int = 64) -> str:
     return " ".join(text.split())[:limit]
 
 
-def _day(raw: str, label: str, errors: dict[str, str], key: str) -> date | None:
-    if not raw.strip():
-        return None
+def filter_value(parse: Callable[..., Any], params: Mapping[str, str], key: str, errors: dict[str, str], *args: Any) -> Any:
+    """One filter parsed from the query string, or None with its message in `errors`."""
     try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        errors[key] = f"Enter the {label} as a date, like 2026-12-01."
+        return parse(params.get(key, ""), *args)
+    except FieldError as exc:
+        errors[key] = str(exc)
         return None
 
 
 def parse_filters(params: Mapping[str, str]) -> tuple[AuditFilters, dict[str, str]]:
     """Filters from the query string; a bad one is left out and explained."""
     errors: dict[str, str] = {}
-    actor_raw = params.get("actor", "").strip()
-    actor = int(actor_raw) if actor_raw.isascii() and actor_raw.isdigit() and len(actor_raw) < 10 else None
-    if actor_raw and actor is None:
-        errors["actor"] = "Pick someone from the list."
-    date_from = _day(params.get("from", ""), "first day", errors, "from")
-    date_to = _day(params.get("to", ""), "last day", errors, "to")
+    actor = filter_value(optional_number, params, "actor", errors, 1, MAX_ID, "Pick someone from the list.")
+    date_from = filter_value(optional_day, params, "from", errors, "first day")
+    date_to = filter_value(optional_day, params, "to", errors, "last day")
     if date_from and date_to and date_to < date_from:
         errors["to"] = "The last day cannot be before the first day."
         date_to = None

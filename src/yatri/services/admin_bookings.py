@@ -18,7 +18,8 @@ from tortoise.expressions import Q
 
 from yatri.errors import NotFound
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, Trip
-from yatri.services.admin_audit import Entry, entry
+from yatri.parsing import MAX_ID, optional_day, optional_number, record_id
+from yatri.services.admin_audit import Entry, entry, filter_value
 from yatri.services.booking import STATUS_LABELS, RefundQuote, counting_bookings, refund_quote
 from yatri.services.paging import Page, paginate
 from yatri.web.filters import rupees  # the one formatting of money, also used in the manifest
@@ -43,31 +44,15 @@ class BookingFilters:
         return {key: value for key, value in params.items() if value}
 
 
-def _id(raw: str) -> int | None:
-    raw = raw.strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
-
-
-def _day(raw: str, label: str, errors: dict[str, str], key: str) -> date | None:
-    try:
-        return date.fromisoformat(raw.strip()) if raw.strip() else None
-    except ValueError:
-        errors[key] = f"Enter the {label} as a date, like 2026-12-01."
-        return None
-
-
 def parse_filters(params: Mapping[str, str]) -> tuple[BookingFilters, dict[str, str]]:
     """Filters from the query string; a bad one is left out and explained."""
     errors: dict[str, str] = {}
-    trip, departure = _id(params.get("trip", "")), _id(params.get("departure", ""))
-    for key, value in (("trip", trip), ("departure", departure)):
-        if params.get(key, "").strip() and value is None:
-            errors[key] = "Pick one from the list."
+    trip, departure = (filter_value(optional_number, params, key, errors, 1, MAX_ID, "Pick one from the list.") for key in ("trip", "departure"))
     status = params.get("status", "").strip()
     if status and status not in {s.value for s in BookingStatus}:
         errors["status"], status = "Pick a status from the list.", ""
-    date_from = _day(params.get("from", ""), "first day", errors, "from")
-    date_to = _day(params.get("to", ""), "last day", errors, "to")
+    date_from = filter_value(optional_day, params, "from", errors, "first day")
+    date_to = filter_value(optional_day, params, "to", errors, "last day")
     if date_from and date_to and date_to < date_from:
         errors["to"], date_to = "The last day cannot be before the first day.", None
     return BookingFilters(trip, departure, status, date_from, date_to), errors
@@ -167,7 +152,7 @@ def payment_state(booking: Booking, payments: list[Payment]) -> str:
 async def manifest(departure_id: int | str, now: datetime) -> tuple[Departure, str]:
     """The departure and its traveller manifest as CSV text: one line per traveller of
     every booking whose seats count now (confirmed, and holds that have not lapsed)."""
-    departure = await Departure.get_or_none(id=int(departure_id)).select_related("trip") if str(departure_id).isdigit() else None
+    departure = await Departure.get_or_none(id=record_id(departure_id, "departure")).select_related("trip")
     if departure is None:
         raise NotFound("There is no such departure.")
     bookings = list(await Booking.filter(counting_bookings(now), departure_id=departure.id).prefetch_related("travellers").order_by("id"))

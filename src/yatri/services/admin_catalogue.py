@@ -14,13 +14,13 @@ and carries both values, and nothing is written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -30,7 +30,9 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import Destination, Difficulty, Trip, TripKind, User
+from yatri.parsing import MAX_ID, FieldError, number_or, paise, record_id, rupees_text, whole_number
 from yatri.services import audit
+from yatri.services.booking import MAX_SEATS
 from yatri.services.catalogue import bump_version
 from yatri.services.media import MediaStore
 from yatri.web.filters import rupees  # the one formatting of money, also used in conflict messages
@@ -40,10 +42,6 @@ MAX_DAYS = 60
 MAX_ITINERARY_TEXT = 2000
 STATUSES = {"all": "All", "published": "Published", "draft": "Drafts"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-class FieldError(ValueError):
-    """A typed value that breaks the field's rule; the message is shown next to the field."""
 
 
 class EditConflict(Conflict):
@@ -92,28 +90,13 @@ def parse_slug(raw: str) -> str:
     return value
 
 
-def whole_number(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = raw.strip()
-        if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
-            raise FieldError(f"Enter a whole number from {low} to {high}.")
-        return int(value)
-
-    return parse
+def whole_numbers(low: int, high: int) -> Callable[[str], int]:
+    return functools.partial(whole_number, low=low, high=high)
 
 
 def parse_price(raw: str) -> int:
     """Rupees as typed ('9,950' or '9950.50') to paise."""
-    value = raw.strip().removeprefix("₹").replace(",", "").strip()
-    try:
-        rupees = Decimal(value)
-    except InvalidOperation:
-        rupees = None
-    if rupees is None or not value.isascii() or not rupees.is_finite() or rupees <= 0 or rupees != rupees.quantize(Decimal("0.01")):
-        raise FieldError("Enter a price in rupees above 0, like 9950 or 9950.50.")
-    if rupees > MAX_PRICE_RUPEES:
-        raise FieldError(f"Enter a price up to {MAX_PRICE_RUPEES:,} rupees.")
-    return int(rupees * 100)
+    return paise(raw, MAX_PRICE_RUPEES)
 
 
 def choice(options: type) -> Callable[[str], str]:
@@ -138,7 +121,7 @@ def parse_lines(raw: str) -> list[str]:
     return lines
 
 
-_TIER = re.compile(r"^(\d{1,3})\s*(?:days?)?\s*[:=]\s*(\d{1,3})\s*%?$")
+_TIER = re.compile(r"^([0-9]{1,3})\s*(?:days?)?\s*[:=]\s*([0-9]{1,3})\s*%?$")
 
 
 def parse_policy(raw: str) -> list[dict]:
@@ -193,11 +176,11 @@ TRIP_FIELDS = {f.name: f for f in (
     Field("title", "Title", text("Title", 160)),
     Field("slug", "Web address", parse_slug, hint="Lower-case words joined by hyphens: /trips/<this>."),
     Field("kind", "Type", choice(TripKind), "select", choices=_options(TripKind), show=str.capitalize),
-    Field("destination", "Destination", whole_number(1, 2**31 - 1), "select", attr="destination_id"),
-    Field("days", "Days", whole_number(1, MAX_DAYS), "number"),
+    Field("destination", "Destination", whole_numbers(1, MAX_ID), "select", attr="destination_id"),
+    Field("days", "Days", whole_numbers(1, MAX_DAYS), "number"),
     Field("difficulty", "Difficulty", choice(Difficulty), "select", choices=_options(Difficulty), show=str.capitalize),
     Field("price", "Price per person (₹)", parse_price, "text", attr="price_paise", show=rupees,
-          form_value=lambda paise: f"{Decimal(paise) / 100:f}".removesuffix(".00"), hint="In rupees, like 9950."),
+          form_value=lambda amount: rupees_text(amount).removesuffix(".00"), hint="In rupees, like 9950."),
     Field("summary", "Summary", text("Summary", 300), "textarea"),
     Field("description", "Description", text("Description", 10_000, required=False, multiline=True), "textarea"),
     Field("inclusions", "Included", parse_lines, "lines", show=lambda v: ", ".join(v) or "—", form_value=_lines_text,
@@ -206,7 +189,7 @@ TRIP_FIELDS = {f.name: f for f in (
           hint="One item a line."),
     Field("cancellation_policy", "Cancellation policy", parse_policy, "lines", show=show_policy, form_value=_policy_text,
           hint="One tier a line: days before departure: percent refunded, like 30: 90."),
-    Field("max_per_booking", "Most seats in one booking", whole_number(1, 50), "number"),
+    Field("max_per_booking", "Most seats in one booking", whole_numbers(1, MAX_SEATS), "number"),
     Field("featured", "Featured on the home page", parse_flag, "checkbox", show=lambda v: "Yes" if v else "No",
           form_value=lambda v: "on" if v else ""),
 )}  # fmt: skip
@@ -274,10 +257,8 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------- reading
 
 
-async def get(entity: Entity, record_id: int | str) -> Model:
-    record = None
-    if str(record_id).isdigit():
-        record = await entity.model.get_or_none(id=int(record_id)).prefetch_related(*entity.related)
+async def get(entity: Entity, raw_id: int | str) -> Model:
+    record = await entity.model.get_or_none(id=record_id(raw_id, entity.noun)).prefetch_related(*entity.related)
     if record is None:
         raise NotFound(f"There is no such {entity.noun}.")
     return record
@@ -331,8 +312,7 @@ class Seen:
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> Seen:
-        version = str(form.get("version", ""))
-        return cls(int(version) if version.isdigit() else 0, str(form.get("base", "")))
+        return cls(number_or(form.get("version", ""), 0), str(form.get("base", "")))
 
 
 async def _check_conflict(entity: Entity, record: Model, name: str, label: str, seen: Seen | None, yours: str) -> None:

@@ -19,7 +19,8 @@ from tortoise.transactions import in_transaction
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import Booking, Departure, Trip, User
 from yatri.services import audit
-from yatri.services.admin_catalogue import FieldError, parse_price
+from yatri.parsing import FieldError, day, record_id, whole_number
+from yatri.services.admin_catalogue import parse_price
 from yatri.services.booking import CANCELLABLE, cancel_booking, locked_departure, seats_taken, seats_taken_by_departure
 from yatri.services.catalogue import bump_version
 from yatri.services.paging import Page, paginate
@@ -64,14 +65,14 @@ async def _rows(departures: list[Departure], now: datetime) -> list[DepartureRow
 
 
 async def get_trip(trip_id: int | str) -> Trip:
-    trip = await Trip.get_or_none(id=int(trip_id)) if str(trip_id).isdigit() else None
+    trip = await Trip.get_or_none(id=record_id(trip_id, "trip"))
     if trip is None:
         raise NotFound("There is no such trip.")
     return trip
 
 
 async def get_departure(departure_id: int | str) -> Departure:
-    found = await Departure.get_or_none(id=int(departure_id)).select_related("trip") if str(departure_id).isdigit() else None
+    found = await Departure.get_or_none(id=record_id(departure_id, "departure")).select_related("trip")
     if found is None:
         raise NotFound("There is no such departure.")
     return found
@@ -102,18 +103,12 @@ async def upcoming_departures(today: date, now: datetime, page: int = 1) -> Page
 # ---------------------------------------------------------------- parsing
 
 
-def _date(raw: str, label: str) -> date:
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise FieldError(f"Enter the {label} as a date, like 2027-03-14.") from None
-
-
 def parse_capacity(raw: str) -> int:
-    value = raw.strip()
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_CAPACITY:
-        raise ValidationError({"capacity": f"Enter the number of seats, a whole number from 1 to {MAX_CAPACITY}."})
-    return int(value)
+    message = f"Enter the number of seats, a whole number from 1 to {MAX_CAPACITY}."
+    try:
+        return whole_number(raw, 1, MAX_CAPACITY, message)
+    except FieldError as exc:
+        raise ValidationError({"capacity": str(exc)}) from None
 
 
 def parse_new(form: dict[str, str], trip: Trip, today: date) -> NewDeparture:
@@ -122,7 +117,7 @@ def parse_new(form: dict[str, str], trip: Trip, today: date) -> NewDeparture:
     errors: dict[str, str] = {}
     starts_on = ends_on = None
     try:
-        starts_on = _date(form.get("starts_on", ""), "start date")
+        starts_on = day(form.get("starts_on", ""), "start date")
         if starts_on <= today:
             raise FieldError("Choose a start date after today.")
     except FieldError as exc:
@@ -130,7 +125,7 @@ def parse_new(form: dict[str, str], trip: Trip, today: date) -> NewDeparture:
     try:
         raw_end = form.get("ends_on", "").strip()
         if raw_end:
-            ends_on = _date(raw_end, "end date")
+            ends_on = day(raw_end, "end date")
         elif starts_on is not None:
             ends_on = starts_on + timedelta(days=trip.days - 1)
         if starts_on is not None and ends_on is not None and ends_on < starts_on:

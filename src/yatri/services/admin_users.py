@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import Role, User
+from yatri.parsing import record_id
 from yatri.services import audit
 from yatri.services.accounts import end_sessions
 from yatri.services.paging import Page, paginate
@@ -36,7 +37,7 @@ async def list_users(q: str = "", role: str = "all", page: int = 1) -> Page:
 
 
 async def get_user(user_id: int | str) -> User:
-    user = await User.get_or_none(id=int(user_id)) if str(user_id).isdigit() else None
+    user = await User.get_or_none(id=record_id(user_id, "user"))
     if user is None:
         raise NotFound("There is no such user.")
     return user

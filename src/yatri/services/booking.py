@@ -34,6 +34,7 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 # Statuses whose seats count only until `hold_expires_at` (the hold, or the longer
 # verification window once a payment is submitted). Confirmed seats always count.
+MAX_SEATS = 50  # the most seats one booking may ever hold (a trip sets its own limit up to this)
 HOLDING_STATUSES = (BookingStatus.HELD, BookingStatus.PENDING_PAYMENT, BookingStatus.PAYMENT_SUBMITTED)
 
 

@@ -26,6 +26,7 @@ from tortoise.functions import Count, Min
 
 from yatri.errors import NotFound
 from yatri.models import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
+from yatri.parsing import FieldError, optional_day, optional_number
 from yatri.services import booking
 
 PAGE_SIZE = 10
@@ -111,26 +112,22 @@ def parse_filters(params: Mapping[str, str], destination_slugs: Iterable[str]) -
             values[name] = value
 
     for name, attr in (("from", "date_from"), ("to", "date_to")):
-        value = params.get(name, "").strip()
-        if value:
-            try:
-                values[attr] = date.fromisoformat(value)
-            except ValueError:
-                errors[name] = "Enter a date like 2026-12-31."
+        try:
+            if (day := optional_day(params.get(name, ""))) is not None:
+                values[attr] = day
+        except FieldError as exc:
+            errors[name] = str(exc)
     if values.get("date_from") and values.get("date_to") and values["date_from"] > values["date_to"]:
         errors["to"] = "The “to” date must be on or after the “from” date."
         del values["date_to"]
 
     for name in ("min_price", "max_price"):
-        value = params.get(name, "").strip().replace(",", "")
-        if not value:
-            continue
-        if not value.isascii() or not value.isdigit():
-            errors[name] = "Enter a price in whole rupees, 0 or more, like 5000."
-        elif int(value) > MAX_PRICE_RUPEES:
-            errors[name] = f"Enter a price up to {MAX_PRICE_RUPEES:,} rupees."
-        else:
-            values[name] = int(value)
+        message = f"Enter a price in whole rupees, from 0 to {MAX_PRICE_RUPEES:,}, like 5000."
+        try:
+            if (price := optional_number(params.get(name, "").replace(",", ""), 0, MAX_PRICE_RUPEES, message)) is not None:
+                values[name] = price
+        except FieldError as exc:
+            errors[name] = str(exc)
     if values.get("min_price") is not None and values.get("max_price") is not None:
         if values["min_price"] > values["max_price"]:
             errors["max_price"] = "The highest price must be at least the lowest price."
@@ -142,12 +139,11 @@ def parse_filters(params: Mapping[str, str], destination_slugs: Iterable[str]) -
     elif sort:
         values["sort"] = sort
 
-    page = params.get("page", "").strip()
-    if page:
-        if not page.isascii() or not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
-            errors["page"] = "That page number is not valid, so here is the first page."
-        else:
-            values["page"] = int(page)
+    try:
+        if (page := optional_number(params.get("page", ""), 1, MAX_PAGE)) is not None:
+            values["page"] = page
+    except FieldError:
+        errors["page"] = "That page number is not valid, so here is the first page."
 
     return TripFilters(**values), errors
 

@@ -34,7 +34,7 @@ WIDTHS = (320, 640, 1024)
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
-_NAME = re.compile(r"^[0-9a-f]{24}-(\d{3,4})\.webp$")
+_NAME = re.compile(r"^[0-9a-f]{24}-([0-9]{3,4})\.webp$")
 
 
 class MediaStore(Protocol):

@@ -7,6 +7,10 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
+from yatri.parsing import number_or
+
+MAX_PAGE = 99_999
+
 
 @dataclass(frozen=True)
 class Page:
@@ -38,8 +42,7 @@ class Page:
 
 def page_number(raw: str | None) -> int:
     """A page number from a query string; anything that is not a small positive number is page 1."""
-    value = (raw or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 100_000 else 1
+    return number_or(raw, 1, 1, MAX_PAGE)
 
 
 async def paginate(query: QuerySet, number: int, per_page: int) -> Page:

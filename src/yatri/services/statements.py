@@ -26,7 +26,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from yatri.errors import ValidationError
 from yatri.models import Payment, PaymentMethod, PaymentStatus
@@ -46,6 +46,7 @@ HEADERS = {
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d-%b-%Y", "%d %b %Y", "%d/%m/%y", "%d-%b-%y")
 _UTR_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_AMOUNT = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 _CR_DR = re.compile(r"\s*(cr|dr)$", re.IGNORECASE)
 
 
@@ -170,11 +171,10 @@ def _amount(raw: str) -> int | None:
     text = _CR_DR.sub("", text)
     if not text:
         return None
-    try:
-        rupees = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"the amount {raw.strip()!r} is not a number.") from None
-    if not rupees.is_finite() or rupees != rupees.quantize(Decimal("0.01")):
+    if not _AMOUNT.fullmatch(text):  # ASCII digits only: Decimal takes '١٢' and '1e999999' too
+        raise ValueError(f"the amount {raw.strip()!r} is not a number.")
+    rupees = Decimal(text)
+    if rupees != rupees.quantize(Decimal("0.01")):
         raise ValueError(f"the amount {raw.strip()!r} has more than two decimal places.")
     if debit or rupees <= 0:
         return None

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from yatri.errors import ValidationError
+from yatri.parsing import number_or
 
 FIELDS = ("full_name", "age", "gender", "phone", "email", "emergency_contact_name", "emergency_contact_phone")
 GENDERS = {"": "Prefer not to say", "female": "Female", "male": "Male", "other": "Other"}
@@ -74,9 +75,8 @@ def _traveller(n: int, fields: Mapping[str, object], errors: dict[str, str]) -> 
         err("full_name", "Enter the traveller's full name, as on their ID.")
     elif len(name) > 120:
         err("full_name", "Use at most 120 characters for the name.")
-    age_text = _text(fields.get("age"))
-    age = int(age_text) if age_text.isdigit() else None
-    if age is None or not MIN_AGE <= age <= MAX_AGE:
+    age = number_or(_text(fields.get("age")), None, MIN_AGE, MAX_AGE)
+    if age is None:
         err("age", f"Enter the age in whole years, from {MIN_AGE} to {MAX_AGE}.")
     gender = _text(fields.get("gender")).lower()
     if gender not in GENDERS:

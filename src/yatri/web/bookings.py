@@ -15,6 +15,7 @@ from aiohttp import web
 from yatri.errors import Conflict, ValidationError
 from yatri.keys import ClockKey, NotifierKey, SettingsKey
 from yatri.models import Traveller
+from yatri.parsing import number_or, record_id
 from yatri.services import booking as service
 from yatri.services import payments
 from yatri.services.pricing import price_breakdown
@@ -27,13 +28,17 @@ from yatri.web.render import render
 EXPIRE_EVERY_SECONDS = 30
 
 
-def _count(raw: str | None, default: int | None = None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 4 else default
+def _count(raw: object) -> int:
+    """A number of travellers as typed; 0 (refused with the count's message) when it is not one."""
+    return number_or(raw, 0, 0, service.MAX_SEATS)
+
+
+def _departure_id(request: web.Request) -> int:
+    return record_id(request.match_info["id"], "departure")
 
 
 async def _departure_context(request: web.Request) -> dict:
-    departure_id = _count(request.match_info["id"])
-    departure = await service.bookable_departure(departure_id or 0, clock.today(request))
+    departure = await service.bookable_departure(_departure_id(request), clock.today(request))
     left = departure.capacity - await service.seats_taken(departure.id, clock.now(request))
     limit = max(min(departure.trip.max_per_booking, left), 0)
     return {"departure": departure, "trip": departure.trip, "seats_left": left, "max_count": limit}
@@ -52,7 +57,7 @@ async def book_page(request: web.Request) -> web.Response:
     ctx = await _departure_context(request)
     if ctx["max_count"] <= 0:
         raise service.SeatsUnavailable(0)
-    count = _count(request.query.get("count"), 1)
+    count = _count(request.query.get("count") or "1")
     errors = {}
     if not 1 <= count <= ctx["max_count"]:
         errors["count"] = f"Choose from 1 to {ctx['max_count']} travellers."
@@ -67,7 +72,7 @@ async def review(request: web.Request) -> web.Response:
     """Step 3: the price breakdown, or the details form again with its messages."""
     ctx = await _departure_context(request)
     form = await request.post()
-    count = _count(form.get("count"), 0)
+    count = _count(form.get("count"))
     if form.get("action") == "edit":  # "Change details" on the review page
         return _form_page(request, ctx, count, form, {})
     try:
@@ -107,8 +112,8 @@ async def confirm(request: web.Request) -> web.Response:
     back with everything typed and the reason."""
     settings = request.app[SettingsKey]
     form = await request.post()
-    departure_id = _count(request.match_info["id"], 0)
-    count = _count(form.get("count"), 0)
+    departure_id = _departure_id(request)
+    count = _count(form.get("count"))
     try:
         travellers = validate_travellers(traveller_forms(form, count)) if count else []
         booking = await service.hold_seats(
@@ -189,7 +194,7 @@ async def save_travellers(request: web.Request) -> web.Response:
     booking = ctx["booking"]
     form = await request.post()
     forms = traveller_forms(form, booking.seats)
-    version = _count(form.get("version"), 0)
+    version = number_or(form.get("version"), 0)
     page = {**ctx, "forms": forms, "version": version, "errors": {}, "theirs": None, "genders": GENDERS}
     try:
         travellers = validate_travellers(forms)

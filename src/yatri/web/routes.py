@@ -42,9 +42,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/media/{name}", catalogue.media_file, name="media")
 
     # bookings
-    app.router.add_get("/departures/{id:\\d{1,9}}/book", bookings.book_page, name="book")
-    app.router.add_post("/departures/{id:\\d{1,9}}/book/review", bookings.review)
-    app.router.add_post("/departures/{id:\\d{1,9}}/book", bookings.confirm)
+    app.router.add_get("/departures/{id:[0-9]+}/book", bookings.book_page, name="book")
+    app.router.add_post("/departures/{id:[0-9]+}/book/review", bookings.review)
+    app.router.add_post("/departures/{id:[0-9]+}/book", bookings.confirm)
     app.router.add_get("/bookings", bookings.my_bookings, name="bookings")
     app.router.add_get("/bookings/{ref}", bookings.booking_page, name="booking")
     app.router.add_get("/bookings/{ref}/travellers", bookings.travellers_page)

@@ -88,5 +88,5 @@ def routes() -> list[tuple[str, str, Any, str]]:
         ("GET", "/admin/bookings/{ref}", booking_page, "admin_booking"),
         ("POST", "/admin/bookings/{ref}/confirm", confirm, "admin_booking_confirm"),
         ("POST", "/admin/bookings/{ref}/cancel", cancel, "admin_booking_cancel"),
-        ("GET", "/admin/departures/{id:\\d{1,9}}/manifest.csv", manifest, "admin_departure_manifest"),
+        ("GET", "/admin/departures/{id:[0-9]+}/manifest.csv", manifest, "admin_departure_manifest"),
     ]

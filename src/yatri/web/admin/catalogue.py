@@ -19,6 +19,7 @@ from multidict import MultiDictProxy
 from yatri.errors import ValidationError
 from yatri.keys import MediaKey
 from yatri.models import Destination
+from yatri.parsing import number_or, record_id
 from yatri.services import admin_catalogue as admin
 from yatri.services.admin_catalogue import DESTINATIONS, TRIPS, EditConflict, Entity, Seen
 from yatri.web.admin.common import admin as current_admin
@@ -251,7 +252,7 @@ def _rerendering(entity: Entity, change):
 
 async def _publish(request: web.Request) -> web.Response:
     form = await request.post()
-    trip = await admin.set_published(int(request.match_info["id"]), form.get("published") == "1", current_admin(request))
+    trip = await admin.set_published(record_id(request.match_info["id"], "trip"), form.get("published") == "1", current_admin(request))
     if not is_htmx(request):
         await flash(request, "Published: travellers can book it." if trip.is_published else "Unpublished: travellers no longer see it.")
     return _section_response(request, TRIPS, trip, "fragments/admin/publish.html", "publish")
@@ -261,7 +262,7 @@ async def _itinerary(request: web.Request) -> web.Response:
     form = await request.post()
     record = await admin.get(TRIPS, request.match_info["id"])
     day = str(form.get("day", ""))
-    typed = {"day": int(day) if day.isdigit() else 0, "title": str(form.get("title", "")), "details": str(form.get("details", ""))}
+    typed = {"day": number_or(day, 0), "title": str(form.get("title", "")), "details": str(form.get("details", ""))}
     try:
         record = await admin.change_itinerary(
             record.id, str(form.get("op", "")), Seen.from_form(form), current_admin(request),
@@ -296,13 +297,13 @@ IMAGE_STEPS = {"cover": 0, "up": -1, "down": 1}
 def _arrange(entity: Entity):
     async def change(request: web.Request) -> web.Response:
         form: MultiDictProxy = await request.post()
-        record_id, image_id, op = int(request.match_info["id"]), str(form.get("image", "")), form.get("op")
+        image_id, op = str(form.get("image", "")), form.get("op")
         actor = current_admin(request)
-        await admin.get(entity, record_id)
+        record = await admin.get(entity, request.match_info["id"])
         if op == "delete":
-            record = await admin.delete_image(entity, record_id, image_id, request.app[MediaKey], actor)
+            record = await admin.delete_image(entity, record.id, image_id, request.app[MediaKey], actor)
         elif op in IMAGE_STEPS:
-            record = await admin.move_image(entity, record_id, image_id, IMAGE_STEPS[op], actor)
+            record = await admin.move_image(entity, record.id, image_id, IMAGE_STEPS[op], actor)
         else:
             raise ValidationError({"op": "Unknown photo action."})
         return _section_response(request, entity, record, "fragments/admin/images.html", "images")
@@ -315,19 +316,19 @@ def routes() -> list[tuple[str, str, Any, str]]:
     table = [
         ("GET", "/admin/trips", trip_list, "admin_trips"),
         ("GET", "/admin/destinations", destination_list, "admin_destinations"),
-        ("POST", "/admin/trips/{id:\\d{1,9}}/publish", _rerendering(TRIPS, _publish), "admin_trip_publish"),
-        ("POST", "/admin/trips/{id:\\d{1,9}}/itinerary", _rerendering(TRIPS, _itinerary), "admin_trip_itinerary"),
+        ("POST", "/admin/trips/{id:[0-9]+}/publish", _rerendering(TRIPS, _publish), "admin_trip_publish"),
+        ("POST", "/admin/trips/{id:[0-9]+}/itinerary", _rerendering(TRIPS, _itinerary), "admin_trip_itinerary"),
     ]
     for entity in (TRIPS, DESTINATIONS):
         base, key = _list_url(entity), f"admin_{entity.name}"
         table += [
             ("GET", f"{base}/new", create_page(entity), f"{key}_new"),
             ("POST", f"{base}/new", create(entity), f"{key}_create"),
-            ("GET", f"{base}/{{id:\\d{{1,9}}}}", edit_page(entity), f"{key}_edit"),
-            ("GET", f"{base}/{{id:\\d{{1,9}}}}/fields/{{field}}", field_display(entity), f"{key}_field"),
-            ("GET", f"{base}/{{id:\\d{{1,9}}}}/fields/{{field}}/edit", field_edit(entity), f"{key}_field_edit"),
-            ("POST", f"{base}/{{id:\\d{{1,9}}}}/fields/{{field}}", field_save(entity), f"{key}_field_save"),
-            ("POST", f"{base}/{{id:\\d{{1,9}}}}/images", _rerendering(entity, _upload(entity)), f"{key}_images"),
-            ("POST", f"{base}/{{id:\\d{{1,9}}}}/images/arrange", _rerendering(entity, _arrange(entity)), f"{key}_images_arrange"),
+            ("GET", f"{base}/{{id:[0-9]+}}", edit_page(entity), f"{key}_edit"),
+            ("GET", f"{base}/{{id:[0-9]+}}/fields/{{field}}", field_display(entity), f"{key}_field"),
+            ("GET", f"{base}/{{id:[0-9]+}}/fields/{{field}}/edit", field_edit(entity), f"{key}_field_edit"),
+            ("POST", f"{base}/{{id:[0-9]+}}/fields/{{field}}", field_save(entity), f"{key}_field_save"),
+            ("POST", f"{base}/{{id:[0-9]+}}/images", _rerendering(entity, _upload(entity)), f"{key}_images"),
+            ("POST", f"{base}/{{id:[0-9]+}}/images/arrange", _rerendering(entity, _arrange(entity)), f"{key}_images_arrange"),
         ]
     return table

@@ -136,11 +136,11 @@ async def cancel(request: web.Request) -> web.Response:
 def routes() -> list[tuple[str, str, Any, str]]:
     return [
         ("GET", "/admin/departures", all_upcoming, "admin_departures"),
-        ("GET", "/admin/trips/{id:\\d{1,9}}/departures", trip_departures, "admin_trip_departures"),
-        ("POST", "/admin/trips/{id:\\d{1,9}}/departures", add, "admin_trip_departure_add"),
-        ("GET", "/admin/departures/{id:\\d{1,9}}", detail, "admin_departure"),
-        ("POST", "/admin/departures/{id:\\d{1,9}}/capacity", _row_change(_capacity), "admin_departure_capacity"),
-        ("POST", "/admin/departures/{id:\\d{1,9}}/sales", _row_change(_sales), "admin_departure_sales"),
-        ("GET", "/admin/departures/{id:\\d{1,9}}/cancel", cancel_page, "admin_departure_cancel_page"),
-        ("POST", "/admin/departures/{id:\\d{1,9}}/cancel", cancel, "admin_departure_cancel"),
+        ("GET", "/admin/trips/{id:[0-9]+}/departures", trip_departures, "admin_trip_departures"),
+        ("POST", "/admin/trips/{id:[0-9]+}/departures", add, "admin_trip_departure_add"),
+        ("GET", "/admin/departures/{id:[0-9]+}", detail, "admin_departure"),
+        ("POST", "/admin/departures/{id:[0-9]+}/capacity", _row_change(_capacity), "admin_departure_capacity"),
+        ("POST", "/admin/departures/{id:[0-9]+}/sales", _row_change(_sales), "admin_departure_sales"),
+        ("GET", "/admin/departures/{id:[0-9]+}/cancel", cancel_page, "admin_departure_cancel_page"),
+        ("POST", "/admin/departures/{id:[0-9]+}/cancel", cancel, "admin_departure_cancel"),
     ]

@@ -14,6 +14,7 @@ from aiohttp import web
 from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Payment
+from yatri.parsing import record_id, whole_number
 from yatri.services import payments, statements
 from yatri.web.admin.common import admin
 from yatri.web.clock import now, today
@@ -54,7 +55,7 @@ async def _row_answer(
 
 
 async def verify(request: web.Request) -> web.Response:
-    payment_id = int(request.match_info["id"])
+    payment_id = record_id(request.match_info["id"], "payment")
     try:
         payment = await payments.verify_payment(
             payment_id, actor=admin(request), now=now(request), today=today(request), notifier=request.app[NotifierKey]
@@ -66,7 +67,7 @@ async def verify(request: web.Request) -> web.Response:
 
 
 async def reject(request: web.Request) -> web.Response:
-    payment_id = int(request.match_info["id"])
+    payment_id = record_id(request.match_info["id"], "payment")
     reason = str((await request.post()).get("reason", ""))
     try:
         payment = await payments.reject_payment(
@@ -116,7 +117,7 @@ async def verify_matches(request: web.Request) -> web.Response:
 def _match_value(value: str) -> payments.StatementMatch:
     """A match checkbox's value: 'payment id:UTR:amount in paise:statement line'."""
     payment_id, utr, amount, line = value.split(":")
-    return payments.StatementMatch(int(payment_id), utr, int(amount), int(line))
+    return payments.StatementMatch(whole_number(payment_id, 1), utr, whole_number(amount, 1), whole_number(line, 1))
 
 
 async def refunds(request: web.Request) -> web.Response:
@@ -133,7 +134,7 @@ async def refund_paid(request: web.Request) -> web.Response:
     reference = str(form.get("reference", ""))
     back = "/admin/payments" if form.get("back") == "payments" else "/admin/refunds"
     try:
-        refund = await payments.mark_refund_paid(int(request.match_info["id"]), reference, actor=admin(request), now=now(request))
+        refund = await payments.mark_refund_paid(record_id(request.match_info["id"], "refund"), reference, actor=admin(request), now=now(request))
     except (ValidationError, Conflict) as exc:
         await flash(request, exc.detail, "error")
     else:
@@ -145,10 +146,10 @@ def routes() -> list[tuple[str, str, Any, str]]:
     """(method, path, handler, name) of every payments admin route; the caller guards them."""
     return [
         ("GET", "/admin/payments", queue, "admin_payments"),
-        ("POST", "/admin/payments/{id:\\d{1,9}}/verify", verify, "admin_payment_verify"),
-        ("POST", "/admin/payments/{id:\\d{1,9}}/reject", reject, "admin_payment_reject"),
+        ("POST", "/admin/payments/{id:[0-9]+}/verify", verify, "admin_payment_verify"),
+        ("POST", "/admin/payments/{id:[0-9]+}/reject", reject, "admin_payment_reject"),
         ("POST", "/admin/payments/reconcile", reconcile, "admin_payments_reconcile"),
         ("POST", "/admin/payments/reconcile/verify", verify_matches, "admin_payments_reconcile_verify"),
         ("GET", "/admin/refunds", refunds, "admin_refunds"),
-        ("POST", "/admin/refunds/{id:\\d{1,9}}/paid", refund_paid, "admin_refund_paid"),
+        ("POST", "/admin/refunds/{id:[0-9]+}/paid", refund_paid, "admin_refund_paid"),
     ]

@@ -60,5 +60,5 @@ def _row(request: web.Request, user: Any, back: str, error: str = "", status: in
 def routes() -> list[tuple[str, str, Any, str]]:
     return [
         ("GET", "/admin/users", user_list, "admin_users"),
-        ("POST", "/admin/users/{id:\\d{1,9}}/role", change_role, "admin_user_role"),
+        ("POST", "/admin/users/{id:[0-9]+}/role", change_role, "admin_user_role"),
     ]

@@ -1,0 +1,90 @@
+"""Numbers, dates and money that people type or put in a URL: parsed here, once.
+
+`str.isdigit()` is true for '²', '٣' and full-width digits, `int()` takes some of them, and
+`int()` of a 5,000-digit string raises: so a number is ASCII digits of bounded length first,
+then a value within its field's bounds. Dates are `YYYY-MM-DD` within the years below, so
+that date arithmetic and time zones never overflow. Every refusal is a `FieldError` whose
+message is shown next to the field (or `NotFound` for an id in a path).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from yatri.errors import NotFound
+
+MAX_ID = 2**31 - 1  # PostgreSQL `integer`: every id and version column
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+_WHOLE = re.compile(r"[0-9]{1,18}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_RUPEES = re.compile(r"([0-9]{1,18})(?:\.([0-9]{1,2}))?")
+
+
+class FieldError(ValueError):
+    """A typed value that breaks the field's rule; the message is shown next to the field."""
+
+
+def whole_number(raw: object, low: int = 0, high: int = MAX_ID, message: str = "") -> int:
+    """ASCII digits (spaces around allowed) for a whole number in [low, high]."""
+    value = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    if not _WHOLE.fullmatch(value) or not low <= int(value) <= high:
+        raise FieldError(message or f"Enter a whole number from {low:,} to {high:,}.")
+    return int(value)
+
+
+def optional_number(raw: object, low: int = 0, high: int = MAX_ID, message: str = "") -> int | None:
+    """As `whole_number`, but empty (or missing) is None."""
+    return None if raw is None or str(raw).strip() == "" else whole_number(raw, low, high, message)
+
+
+def number_or(raw: object, default: int, low: int = 0, high: int = MAX_ID) -> int:
+    """As `whole_number`, but anything refused is `default` (a page number, a hidden field)."""
+    try:
+        return whole_number(raw, low, high)
+    except FieldError:
+        return default
+
+
+def record_id(raw: object, noun: str = "record") -> int:
+    """An id from a path or a form: 1 to MAX_ID, else NotFound (nothing can have it)."""
+    try:
+        return whole_number(raw, 1, MAX_ID)
+    except FieldError:
+        raise NotFound(f"There is no such {noun}.") from None
+
+
+def day(raw: object, label: str = "") -> date:
+    """A `YYYY-MM-DD` date from FIRST_DAY to LAST_DAY; `label` names it in the message."""
+    value = str(raw).strip() if isinstance(raw, str) else ""
+    try:
+        parsed = date.fromisoformat(value) if _DAY.fullmatch(value) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise FieldError(f"Enter the {label} as a date, like 2027-03-14." if label else "Enter a date like 2027-03-14.")
+    if not FIRST_DAY <= parsed <= LAST_DAY:
+        raise FieldError(f"Enter {f'the {label}' if label else 'a date'} from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}.")
+    return parsed
+
+
+def optional_day(raw: object, label: str = "") -> date | None:
+    return None if raw is None or str(raw).strip() == "" else day(raw, label)
+
+
+def paise(raw: object, max_rupees: int, message: str = "") -> int:
+    """Rupees as typed ('9,950', '₹9950' or '9950.50') to integer paise, above 0."""
+    value = str(raw).strip().removeprefix("₹").replace(",", "").strip() if isinstance(raw, str) else ""
+    match = _RUPEES.fullmatch(value)
+    amount = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0")) if match else 0
+    if amount <= 0:
+        raise FieldError(message or "Enter a price in rupees above 0, like 9950 or 9950.50.")
+    if amount > max_rupees * 100:
+        raise FieldError(f"Enter a price up to {max_rupees:,} rupees.")
+    return amount
+
+
+def rupees_text(amount_paise: int) -> str:
+    """Paise as the rupees a form takes ('9950.5'): what the API hands to `paise`."""
+    return f"{Decimal(amount_paise) / 100:f}"
