@@ -1,9 +1,11 @@
 """The Cloudinary store: the real `cloudinary` SDK talks to a small local server (reached
 through the SDK's `upload_prefix`) that checks the signed parameters like Cloudinary does."""
 
+import asyncio
 import hashlib
 import io
 import re
+import time
 
 import pytest
 from aiohttp import FormData, web
@@ -11,10 +13,11 @@ from PIL import Image
 
 from tests.catalogue_data import make_catalogue
 from tests.helpers import csrf_in, login, make_user
+from tests.smtp import free_port
 from yatri.app import create_app
 from yatri.errors import ValidationError
 from yatri.keys import DatabaseKey, MediaKey
-from yatri.models import Role, Trip
+from yatri.models import AuditLog, Role, Trip
 from yatri.services.media import CloudinaryMediaStore, LocalMediaStore, srcset
 from yatri.settings import Settings, SettingsError
 
@@ -35,8 +38,19 @@ def signature(params: dict) -> str:
     return hashlib.sha1((to_sign + API_SECRET).encode()).hexdigest()
 
 
+# How the stand-in misbehaves when `failure` is set: what Cloudinary's API or a proxy in
+# front of it can answer (its errors are JSON {"error": {"message": ...}} with an HTTP status).
+FAILURES = {
+    "stalled": None,  # accepts the request and never answers
+    "general error": (500, {"error": {"message": "General Error"}}),
+    "rate limited": (420, {"error": {"message": "Rate Limit Exceeded"}}),
+    "bad gateway page": (502, "<html><body>502 Bad Gateway</body></html>"),
+}
+
+
 class FakeCloudinary:
     def __init__(self) -> None:
+        self.failure: str | None = None
         self.calls: list[tuple[str, str, dict]] = []
         self.app = web.Application(client_max_size=20 * 1024 * 1024)
         self.app.router.add_post("/v1_1/{cloud}/image/{action}", self.handle)
@@ -45,6 +59,13 @@ class FakeCloudinary:
         form = await request.post()
         params = {k: v for k, v in form.items() if k != "file"}
         self.calls.append((request.match_info["cloud"], request.match_info["action"], params))
+        if self.failure == "stalled":
+            await asyncio.sleep(3600)
+        if self.failure is not None:
+            status, body = FAILURES[self.failure]
+            if isinstance(body, str):
+                return web.Response(status=status, text=body, content_type="text/html")
+            return web.json_response(body, status=status)
         if params.get("api_key") != API_KEY or params.get("signature") != signature(params):
             return web.json_response({"error": {"message": "Invalid Signature"}}, status=401)
         if request.match_info["action"] == "destroy":
@@ -92,8 +113,9 @@ async def test_bad_files_never_reach_cloudinary_and_a_wrong_secret_fails(fake):
         await store.store(gif.getvalue())
     assert fake.calls == []
     wrong = CloudinaryMediaStore(fake.url.replace(API_SECRET, "not-the-secret"))
-    with pytest.raises(Exception, match="Invalid Signature"):
+    with pytest.raises(ValidationError) as refused:
         await wrong.store(jpeg(400, 300))
+    assert refused.value.errors == {"image": "The image service did not answer; nothing was saved. Try again."}
 
 
 def test_cloudinary_url_chooses_the_store(tmp_path):
@@ -124,4 +146,60 @@ async def test_admin_photo_goes_to_cloudinary_and_pages_use_its_urls(fake, datab
         data = {"csrf_token": token, "image": "yatri/abc123", "op": "delete"}
         assert (await client.post(f"/admin/trips/{trip.id}/images/arrange", data=data, allow_redirects=False)).status == 303
         assert [c[1] for c in fake.calls] == ["upload", "destroy"]
+        assert (await Trip.get(id=trip.id)).images == []
+
+
+async def admin_with_cloudinary(aiohttp_client, database_url, tmp_path, url: str, timeout: float = 1):
+    app = create_app(Settings(database_url=database_url, var_dir=tmp_path / "var", cloudinary_url=url))
+    app[MediaKey] = CloudinaryMediaStore(url, timeout=timeout)
+    client = await aiohttp_client(app)
+    return app, client
+
+
+async def upload(client, trip, htmx: bool = True):
+    token = csrf_in(await (await client.get(f"/admin/trips/{trip.id}")).text())
+    form = FormData({"csrf_token": token, "alt": "Rani Nallah"})
+    form.add_field("image", jpeg(), filename="camp.jpg", content_type="image/jpeg")
+    headers = {"HX-Request": "true"} if htmx else {}
+    started = time.monotonic()
+    async with asyncio.timeout(6):  # today's code hangs on a stalled service
+        response = await client.post(f"/admin/trips/{trip.id}/images", data=form, headers=headers)
+        return response, await response.text(), time.monotonic() - started
+
+
+@pytest.mark.parametrize("failure", ["refused", *FAILURES])
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "form"])
+async def test_a_failing_cloudinary_gives_a_message_on_the_upload_form_in_time_and_saves_nothing(
+    fake, database_url, tmp_path, aiohttp_client, failure, htmx
+):  # fmt: skip
+    url = fake.url.replace(fake.url.rsplit(":", 1)[1], str(free_port())) if failure == "refused" else fake.url
+    fake.failure = None if failure == "refused" else failure
+    app, client = await admin_with_cloudinary(aiohttp_client, database_url, tmp_path, url)
+    with app[DatabaseKey]:
+        trip = (await make_catalogue())["hampta-pass-trek"]
+        before = await Trip.get(id=trip.id)
+        await login(client, await make_user("ops@example.com", role=Role.ADMIN))
+        response, html, took = await upload(client, trip, htmx)
+        assert response.status == 422 and took < 3, (response.status, took)
+        assert "The image service did not answer; nothing was saved. Try again." in html
+        assert 'value="Rani Nallah"' in html  # what was typed is kept
+        after = await Trip.get(id=trip.id)
+        assert (after.images, after.version) == (before.images, before.version)
+        assert not await AuditLog.filter(entity="trip", action="image_add").exists()
+
+
+async def test_a_stalled_cloudinary_does_not_hold_up_deleting_a_photo(fake, database_url, tmp_path, aiohttp_client):
+    app, client = await admin_with_cloudinary(aiohttp_client, database_url, tmp_path, fake.url)
+    with app[DatabaseKey]:
+        trip = (await make_catalogue())["hampta-pass-trek"]
+        await login(client, await make_user("ops@example.com", role=Role.ADMIN))
+        response, _, _ = await upload(client, trip)
+        assert response.status == 200
+        fake.failure = "stalled"
+        token = csrf_in(await (await client.get(f"/admin/trips/{trip.id}")).text())
+        data = {"csrf_token": token, "image": "yatri/abc123", "op": "delete"}
+        started = time.monotonic()
+        async with asyncio.timeout(6):
+            response = await client.post(f"/admin/trips/{trip.id}/images/arrange", data=data, allow_redirects=False)
+        assert response.status == 303 and time.monotonic() - started < 3
         assert (await Trip.get(id=trip.id)).images == []

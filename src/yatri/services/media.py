@@ -19,13 +19,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import logging
 import re
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import cloudinary.exceptions
 import cloudinary.uploader
 import cloudinary.utils
+import urllib3.exceptions
 from PIL import Image, UnidentifiedImageError
 
 from yatri.errors import ValidationError
@@ -35,6 +38,8 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 _NAME = re.compile(r"^[0-9a-f]{24}-([0-9]{3,4})\.webp$")
+
+log = logging.getLogger("yatri.media")
 
 
 class MediaStore(Protocol):
@@ -141,16 +146,31 @@ class LocalMediaStore:
             tmp.replace(path)
 
 
+class ImageServiceFailed(ValidationError):
+    """Cloudinary did not answer in time, could not be reached, or answered with an error:
+    a message next to the upload field; nothing was saved."""
+
+    def __init__(self, message: str = "The image service did not answer; nothing was saved. Try again.") -> None:
+        super().__init__({"image": message})
+
+
+# What the SDK raises for an unreachable, stalled or refusing service: its own Error (which
+# wraps urllib3's errors and carries Cloudinary's error JSON), urllib3's and the socket's.
+_SDK_FAILURES = (cloudinary.exceptions.Error, urllib3.exceptions.HTTPError, OSError)
+
+
 class CloudinaryMediaStore:
     """Uploads originals to Cloudinary with its SDK; Cloudinary resizes on delivery.
 
     `url` is CLOUDINARY_URL, `cloudinary://API_KEY:API_SECRET@CLOUD_NAME`; query
     parameters are passed on as SDK options (the tests set `upload_prefix` to reach a
     local server). Options go with each call, never into the SDK's global config.
-    The SDK is synchronous, so it runs in a thread.
+    The SDK is synchronous, so it runs in a thread. Each call gets `timeout` seconds: the
+    SDK's own (urllib3's connect and read timeouts, so the thread ends) and a bound on the
+    await (a server that trickles bytes never holds the request longer).
     """
 
-    def __init__(self, url: str, folder: str = "yatri") -> None:
+    def __init__(self, url: str, folder: str = "yatri", *, timeout: float = 10) -> None:
         parts = urlsplit(url)
         if parts.scheme != "cloudinary" or not (parts.username and parts.password and parts.hostname):
             raise ValueError("CLOUDINARY_URL must look like cloudinary://API_KEY:API_SECRET@CLOUD_NAME")
@@ -159,15 +179,31 @@ class CloudinaryMediaStore:
             "api_key": unquote(parts.username),
             "api_secret": unquote(parts.password),
             **dict(parse_qsl(parts.query)),
+            "timeout": timeout,
         }
         self.folder = folder
+        self.timeout = timeout
+
+    async def _call(self, function, *args, **options) -> dict:
+        try:
+            async with asyncio.timeout(self.timeout):
+                result = await asyncio.to_thread(function, *args, **options, **self.options)
+        except TimeoutError:
+            log.warning("cloudinary %s: no answer within %s s", function.__name__, self.timeout)
+            raise ImageServiceFailed() from None
+        except _SDK_FAILURES as exc:
+            log.warning("cloudinary %s failed: %s", function.__name__, exc)
+            raise ImageServiceFailed() from None
+        return result
 
     async def store(self, data: bytes, alt: str = "") -> dict:
         check_image(data)
-        result = await asyncio.to_thread(
-            cloudinary.uploader.upload, data, folder=self.folder, resource_type="image", **self.options
-        )
-        public_id, width, height = result["public_id"], result["width"], result["height"]
+        result = await self._call(cloudinary.uploader.upload, data, folder=self.folder, resource_type="image")
+        try:
+            public_id, width, height = str(result["public_id"]), int(result["width"]), int(result["height"])
+        except (KeyError, TypeError, ValueError):
+            log.warning("cloudinary upload answered without public_id, width and height: %r", result)
+            raise ImageServiceFailed() from None
         widths = [w for w in WIDTHS if w < width] + [min(width, WIDTHS[-1])]
         variants = [
             {"width": w, "height": max(1, round(height * w / width)), "url": self.url(public_id, w, result.get("version"))}
@@ -180,8 +216,13 @@ class CloudinaryMediaStore:
         }  # fmt: skip
 
     async def delete(self, image: dict) -> None:
+        """Called once the record no longer shows the image: a failure is logged, never raised
+        (the change is saved; the file stays on Cloudinary)."""
         if image.get("public_id"):
-            await asyncio.to_thread(cloudinary.uploader.destroy, image["public_id"], invalidate=True, **self.options)
+            try:
+                await self._call(cloudinary.uploader.destroy, image["public_id"], invalidate=True)
+            except ImageServiceFailed:
+                log.warning("cloudinary kept %s: delete it in the Media Library", image["public_id"])
 
     def url(self, public_id: str, width: int, version: int | str | None = None) -> str:
         """A delivery URL in the browser's best format and an automatic quality, `width` wide."""
