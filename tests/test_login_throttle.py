@@ -1,6 +1,7 @@
 """Login throttling: 5 failures in 15 minutes per account or per client address, counted
 in the database (so every server process sees the same count)."""
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -68,36 +69,73 @@ async def test_failures_from_one_address_lock_it_for_every_email(client):
 # The rule itself, as the JSON API uses it (the `client` fixture opens the database).
 
 
+async def fail(email: str, ip: str, now: datetime = NOW) -> None:
+    with pytest.raises(ValidationError):
+        await accounts.attempt_login(email, "nope-nope-nope", ip=ip, now=now)
+
+
 async def test_an_account_is_locked_from_any_address(client):
     await make_user()
     for n in range(5):
-        with pytest.raises(ValidationError):
-            await accounts.attempt_login("asha@example.com", "nope-nope-nope", ip=f"10.0.0.{n}", now=NOW)
+        await fail("asha@example.com", f"10.0.0.{n}")
     with pytest.raises(TooManyRequests) as refused:
-        await accounts.check_login_allowed(" Asha@Example.com", "10.9.9.9", NOW + timedelta(minutes=3))
+        await accounts.attempt_login(" Asha@Example.com", PASSWORD, ip="10.9.9.9", now=NOW + timedelta(minutes=3))
     assert refused.value.retry_after == 12 * 60
-    await accounts.check_login_allowed("asha@example.com", "10.9.9.9", NOW + timedelta(minutes=15))
+    await accounts.attempt_login("asha@example.com", PASSWORD, ip="10.9.9.9", now=NOW + timedelta(minutes=15))
+
 
 async def test_a_success_clears_the_accounts_count(client):
     await make_user()
     for n in range(4):
-        await accounts.record_login_attempt("asha@example.com", f"10.0.0.{n}", False, NOW)
+        await fail("asha@example.com", f"10.0.0.{n}")
     await accounts.attempt_login("asha@example.com", PASSWORD, ip="10.0.1.1", now=NOW + timedelta(seconds=1))
-    await accounts.record_login_attempt("asha@example.com", "10.0.2.2", False, NOW + timedelta(seconds=2))
-    await accounts.check_login_allowed("asha@example.com", "10.0.3.3", NOW + timedelta(seconds=3))
+    for n in range(4):
+        await fail("asha@example.com", f"10.0.2.{n}", NOW + timedelta(seconds=2))
+    await accounts.attempt_login("asha@example.com", PASSWORD, ip="10.0.3.3", now=NOW + timedelta(seconds=3))
+
 
 async def test_the_address_count_is_not_cleared_by_a_success(client):
     await make_user()
-    for n in range(4):
-        await accounts.record_login_attempt(f"x{n}@example.com", "10.0.0.1", False, NOW)
+    for n in range(3):
+        await fail(f"x{n}@example.com", "10.0.0.1")
     await accounts.attempt_login("asha@example.com", PASSWORD, ip="10.0.0.1", now=NOW)
-    await accounts.record_login_attempt("y@example.com", "10.0.0.1", False, NOW)
+    await fail("y@example.com", "10.0.0.1")
+    await fail("z@example.com", "10.0.0.1")
     with pytest.raises(TooManyRequests):
-        await accounts.check_login_allowed("asha@example.com", "10.0.0.1", NOW)
+        await accounts.attempt_login("asha@example.com", PASSWORD, ip="10.0.0.1", now=NOW)
+
+
+async def test_attempts_at_the_same_moment_are_checked_at_most_five_times(client):
+    """Forty guesses at once: the check and the record are one step, so five are checked
+    and thirty-five refused, whatever their timing (before, all forty were checked)."""
+    await make_user()
+
+    async def guess(n: int) -> str:
+        try:
+            await accounts.attempt_login("asha@example.com", f"guess-number-{n}", ip=f"10.1.0.{n}", now=NOW)
+        except (ValidationError, TooManyRequests) as exc:
+            return type(exc).__name__
+        return "signed in"
+
+    verdicts = await asyncio.gather(*(guess(n) for n in range(40)))
+    assert verdicts.count("ValidationError") == 5 and verdicts.count("TooManyRequests") == 35
+    assert await LoginAttempt.filter(succeeded=False).count() == 5
+    assert not await LoginAttempt.filter(succeeded=None).exists()  # every checked attempt is marked
+
+
+async def test_an_attempt_is_counted_while_it_is_being_checked(client):
+    await make_user()
+    for n in range(4):
+        await fail("asha@example.com", f"10.0.0.{n}")
+    async with accounts.sign_in_attempt("asha@example.com", "10.0.9.9", NOW):
+        with pytest.raises(TooManyRequests):  # the fifth is still being checked, and it counts
+            await accounts.attempt_login("asha@example.com", PASSWORD, ip="10.0.8.8", now=NOW)
+    assert await LoginAttempt.filter(succeeded=True).count() == 1
+
 
 async def test_old_attempts_are_deleted_by_the_clean_up(client):
-    await accounts.record_login_attempt("a@example.com", "10.0.0.1", False, NOW - timedelta(minutes=16))
-    await accounts.record_login_attempt("a@example.com", "10.0.0.1", False, NOW - timedelta(minutes=1))
+    await fail("a@example.com", "10.0.0.1", NOW - timedelta(minutes=16))
+    await fail("a@example.com", "10.0.0.1", NOW - timedelta(minutes=1))
     assert await accounts.delete_old_login_attempts(NOW) == 1
     assert await LoginAttempt.all().count() == 1
 

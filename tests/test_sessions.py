@@ -4,9 +4,9 @@ and a new session id whenever someone signs in."""
 import asyncio
 
 
-from yatri.models import LoginAttempt
+from yatri.models import LoginAttempt, RateCounter
 from yatri.models import Session as SessionRow
-from yatri.services import accounts
+from yatri.services import limits
 from yatri.web import sessions
 from yatri.web.sessions import COOKIE_NAME
 
@@ -53,7 +53,8 @@ async def test_the_clean_up_runs_periodically(client, clock, monkeypatch):
     monkeypatch.setattr(sessions, "CLEANUP_EVERY_SECONDS", 0.05)
     user = await make_user()
     await login(client, user)
-    await accounts.record_login_attempt(user.email, "10.0.0.1", False, clock.now)
+    await LoginAttempt.create(email=user.email, ip="10.0.0.1", succeeded=False, created_at=clock.now)
+    await limits.count_request("api", "10.0.0.1", 10, clock.now)
     clock.move(days=31)
 
     # The loop started with the app sleeps the old interval first; start another one.
@@ -61,9 +62,9 @@ async def test_the_clean_up_runs_periodically(client, clock, monkeypatch):
     await anext(context)
     try:
         for _ in range(100):
-            if not await SessionRow.exists() and not await LoginAttempt.exists():
+            if not await SessionRow.exists() and not await LoginAttempt.exists() and not await RateCounter.exists():
                 break
             await asyncio.sleep(0.02)
     finally:
         await anext(context, None)
-    assert not await SessionRow.exists() and not await LoginAttempt.exists()
+    assert not await SessionRow.exists() and not await LoginAttempt.exists() and not await RateCounter.exists()

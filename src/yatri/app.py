@@ -21,6 +21,7 @@ from yatri.settings import Settings
 from yatri.web import filters
 from yatri.web.auth import TEMPLATE_DEFAULTS, csrf_protect, load_user, template_context
 from yatri.web.bookings import expire_holds
+from yatri.web.clients import rate_limit
 from yatri.web.middlewares import error_pages, request_context, security_headers
 from yatri.web.metrics import Metrics
 from yatri.web.routes import add_routes
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> web.Application:
             request_context,
             security_headers,
             error_pages,
+            rate_limit,
             session_middleware(DatabaseStorage(settings)),
             csrf_protect,
             load_user,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from yatri.settings import Settings
 
-ACCESS_FIELDS = ("request_id", "method", "path", "status", "duration_ms")
+ACCESS_FIELDS = ("request_id", "client", "method", "path", "status", "duration_ms")
 
 
 class JsonFormatter(logging.Formatter):

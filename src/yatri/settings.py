@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -49,10 +50,18 @@ class Settings:
     # Seats stay reserved this long once a UTR is submitted, while the operator verifies it.
     payment_verify_hours: int = 48
     razorpay_webhook_secret: str = ""
+    # Requests per minute and client address: every /api/ request, and the costly form
+    # posts (sign-up, booking, UTR submission). Over the limit: 429 with Retry-After.
+    rate_limit_api_per_minute: int = 300
+    rate_limit_forms_per_minute: int = 20
+    # Reverse proxies (IPs or CIDRs, comma-separated in TRUSTED_PROXIES) whose
+    # X-Forwarded-For names the client; from any other peer the header is ignored.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", _normalise_db_url(self.database_url))
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        object.__setattr__(self, "trusted_proxies", tuple(_network(entry) for entry in self.trusted_proxies))
         self._validate()
 
     @classmethod
@@ -80,12 +89,17 @@ class Settings:
             "gst_percent": "GST_PERCENT",
             "payment_verify_hours": "PAYMENT_VERIFY_HOURS",
             "razorpay_webhook_secret": "RAZORPAY_WEBHOOK_SECRET",
+            "rate_limit_api_per_minute": "RATE_LIMIT_API_PER_MINUTE",
+            "rate_limit_forms_per_minute": "RATE_LIMIT_FORMS_PER_MINUTE",
+            "trusted_proxies": "TRUSTED_PROXIES",
         }
         values = {attr: env[name].strip() for attr, name in names.items() if env.get(name, "").strip()}
         if "var_dir" in values:
             values["var_dir"] = Path(values["var_dir"])
         if "cors_origins" in values:
             values["cors_origins"] = tuple(o.strip().rstrip("/") for o in values["cors_origins"].split(",") if o.strip())
+        if "trusted_proxies" in values:
+            values["trusted_proxies"] = tuple(p.strip() for p in values["trusted_proxies"].split(",") if p.strip())
         for attr, value in values.items():
             if isinstance(getattr(cls, attr, None), int):
                 values[attr] = _whole_number(names[attr], value)
@@ -142,6 +156,13 @@ def _whole_number(name: str, value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(f"{name} must be a whole number above 0, not {value!r}")
     return int(value)
+
+
+def _network(entry) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        raise SettingsError(f"TRUSTED_PROXIES takes IP addresses or networks like 10.0.0.0/8, not {entry!r}") from None
 
 
 def _normalise_db_url(url: str) -> str:

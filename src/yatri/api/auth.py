@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from aiohttp import web
 
 from yatri.api.common import json_body, no_store, now, strings
 from yatri.errors import NotFound, Unauthorized, ValidationError
 from yatri.keys import OidcKey, SettingsKey
 from yatri.services import accounts, tokens
+from yatri.web.clients import client_address
 
 
 async def token(request: web.Request) -> web.Response:
     fields = strings(await json_body(request), "email", "password")
     try:
         # The same throttle as the login form: per account and per client address.
-        user = await accounts.attempt_login(fields["email"], fields["password"], ip=request.remote or "", now=now(request))
+        user = await accounts.attempt_login(fields["email"], fields["password"], ip=client_address(request), now=now(request))
     except ValidationError as exc:
         raise Unauthorized(exc.errors.get("__all__", exc.detail)) from None
     pair = await tokens.issue_tokens(user, request.app[SettingsKey], now(request))
@@ -46,17 +44,10 @@ async def refresh(request: web.Request) -> web.Response:
     return no_store(web.json_response(pair.as_json()))
 
 
-@asynccontextmanager
-async def _throttled_by_address(request: web.Request) -> AsyncIterator[None]:
-    """Refresh tokens and ID tokens name no account, so their failures (401) count
-    against the client's address, in the same budget as failed logins."""
-    ip = request.remote or ""
-    await accounts.check_address_allowed(ip, now(request))
-    try:
-        yield
-    except Unauthorized:
-        await accounts.record_login_attempt("", ip, False, now(request))
-        raise
+def _throttled_by_address(request: web.Request):
+    """Refresh tokens and ID tokens name no account, so their attempts count against the
+    client's address, in the same budget as logins."""
+    return accounts.sign_in_attempt("", client_address(request), now(request))
 
 
 async def logout(request: web.Request) -> web.Response:

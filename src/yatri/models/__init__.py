@@ -18,11 +18,13 @@ from yatri.models.booking import (
     WebhookEvent,
 )
 from yatri.models.catalogue import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
+from yatri.models.limits import RateCounter
 
 __all__ = [
     "AccountToken",
     "CatalogueVersion",
     "LoginAttempt",
+    "RateCounter",
     "RefreshToken",
     "TokenPurpose",
     "WebhookEvent",

@@ -74,12 +74,13 @@ class AccountToken(Model):
 
 
 class LoginAttempt(Model):
-    """Failed and successful logins, counted per account and per address for throttling."""
+    """Sign-in attempts, counted per account and per address for throttling. An attempt
+    is reserved (succeeded null) before its password or token is checked, then marked."""
 
     id = fields.BigIntField(primary_key=True)
     email = fields.CharField(max_length=254, db_index=True)
     ip = fields.CharField(max_length=45, db_index=True)
-    succeeded = fields.BooleanField()
+    succeeded = fields.BooleanField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:

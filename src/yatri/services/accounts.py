@@ -7,25 +7,27 @@ requests, so the HTML pages and the JSON API share the same rules.
 from __future__ import annotations
 
 import asyncio
-
 import functools
 import hashlib
 import math
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from yatri.errors import PermissionDenied, PreconditionFailed, TooManyRequests, ValidationError
 from yatri.models import AccountToken, LoginAttempt, RefreshToken, Role, Session, TokenPurpose, User
 from yatri.services import google
 from yatri.services.audit import record
+from yatri.services.limits import lock_keys
 
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
@@ -229,24 +231,28 @@ async def verify_email(raw: str, now: datetime) -> User:
 
 
 async def request_password_reset(email: str, now: datetime) -> tuple[User, str] | None:
-    """The user and a reset token, or None when no active account has this email (the
-    caller must answer the same either way)."""
+    """The user and a reset token, or None when no active account has this email or it
+    was sent MAILS_PER_HOUR links within the hour (the caller must answer the same either way)."""
     user = await User.get_or_none(email=normalise_email(email), is_active=True)
-    if user is None or await _tokens_in_last_hour(user, TokenPurpose.RESET_PASSWORD, now) >= MAILS_PER_HOUR:
+    if user is None:
         return None
-    return user, await issue_token(user, TokenPurpose.RESET_PASSWORD, now)
-
-
-async def _tokens_in_last_hour(user: User, purpose: TokenPurpose, now: datetime) -> int:
-    return await AccountToken.filter(user_id=user.id, purpose=purpose, created_at__gt=now - timedelta(hours=1)).count()
+    token = await _issue_limited(user, TokenPurpose.RESET_PASSWORD, now)
+    return (user, token) if token else None
 
 
 async def issue_verification(user: User, now: datetime) -> str | None:
     """A new email-verification token, or None when the address is confirmed already or
     was sent MAILS_PER_HOUR links within the hour."""
-    if user.email_verified or await _tokens_in_last_hour(user, TokenPurpose.VERIFY_EMAIL, now) >= MAILS_PER_HOUR:
-        return None
-    return await issue_token(user, TokenPurpose.VERIFY_EMAIL, now)
+    return None if user.email_verified else await _issue_limited(user, TokenPurpose.VERIFY_EMAIL, now)
+
+
+async def _issue_limited(user: User, purpose: TokenPurpose, now: datetime) -> str | None:
+    """A token, unless MAILS_PER_HOUR were issued for this purpose within the hour: counted
+    and issued under a lock on the account, so requests at the same moment cannot all pass."""
+    async with in_transaction() as conn:
+        await lock_keys(conn, f"mail {purpose} {user.id}")
+        issued = await AccountToken.filter(user_id=user.id, purpose=purpose, created_at__gt=now - timedelta(hours=1)).count()
+        return await issue_token(user, purpose, now) if issued < MAILS_PER_HOUR else None
 
 
 async def reset_password(raw: str, password: str, now: datetime) -> User:
@@ -311,17 +317,18 @@ def _dummy_hash() -> str:
     return hash_password("not-a-real-password")
 
 
-def _retry_after(failures: list[datetime], now: datetime) -> int | None:
+def _retry_after(attempts: list[datetime], now: datetime) -> int | None:
     """Seconds until fewer than THROTTLE_FAILURES of these (newest first) are in the window."""
-    if len(failures) < THROTTLE_FAILURES:
+    if len(attempts) < THROTTLE_FAILURES:
         return None
-    lifted = failures[THROTTLE_FAILURES - 1] + THROTTLE_WINDOW
+    lifted = attempts[THROTTLE_FAILURES - 1] + THROTTLE_WINDOW
     return max(1, math.ceil((lifted - now).total_seconds()))
 
 
-async def _recent_failures(since: datetime, **where) -> list[datetime]:
+async def _counted_attempts(since: datetime, *, after_id: int = 0, **where) -> list[datetime]:
+    """The newest failed or still unchecked attempts, newest first."""
     rows = (
-        await LoginAttempt.filter(succeeded=False, created_at__gt=since, **where)
+        await LoginAttempt.filter(Q(succeeded=False) | Q(succeeded__isnull=True), created_at__gt=since, id__gt=after_id, **where)
         .order_by("-created_at")
         .limit(THROTTLE_FAILURES)
         .values_list("created_at", flat=True)
@@ -329,29 +336,20 @@ async def _recent_failures(since: datetime, **where) -> list[datetime]:
     return list(rows)
 
 
-async def check_login_allowed(email: str, ip: str, now: datetime) -> None:
-    """Raise TooManyRequests (with `retry_after` in seconds) when this account or this
-    client address had THROTTLE_FAILURES failed logins within THROTTLE_WINDOW.
-    A successful login clears the account's count, not the address's."""
-    email = normalise_email(email)
+async def _reserve_attempt(email: str, ip: str, now: datetime) -> int:
+    """Count and record one attempt in one step, under a lock on the account and the
+    address: raise TooManyRequests when THROTTLE_FAILURES failed or unchecked attempts
+    are within THROTTLE_WINDOW, for this account (since its last success) or this address."""
     window_start = now - THROTTLE_WINDOW
-    last_success = (
-        await LoginAttempt.filter(email=email, succeeded=True, created_at__gt=window_start)
-        .order_by("-created_at")
-        .first()
-    )
-    account_since = max(window_start, last_success.created_at) if last_success else window_start
-    waits = [
-        _retry_after(await _recent_failures(account_since, email=email), now),
-        _retry_after(await _recent_failures(window_start, ip=ip), now),
-    ]
-    _refuse_while_waiting(waits)
-
-
-async def check_address_allowed(ip: str, now: datetime) -> None:
-    """The per-address half of `check_login_allowed`, for sign-ins without an account name
-    (API token refresh, Google ID tokens): their failures are recorded with an empty email."""
-    _refuse_while_waiting([_retry_after(await _recent_failures(now - THROTTLE_WINDOW, ip=ip), now)])
+    async with in_transaction() as conn:
+        await lock_keys(conn, f"sign-in address {ip}", *([f"sign-in account {email}"] if email else []))
+        waits = [_retry_after(await _counted_attempts(window_start, ip=ip), now)]
+        if email:
+            success = await LoginAttempt.filter(email=email, succeeded=True, created_at__gt=window_start).order_by("-id").first()
+            waits.append(_retry_after(await _counted_attempts(window_start, after_id=success.id if success else 0, email=email), now))
+        _refuse_while_waiting(waits)
+        attempt = await LoginAttempt.create(email=email[:254], ip=ip[:45], succeeded=None, created_at=now)
+    return attempt.id
 
 
 def _refuse_while_waiting(waits: list[int | None]) -> None:
@@ -365,21 +363,31 @@ def _refuse_while_waiting(waits: list[int | None]) -> None:
         )
 
 
-async def record_login_attempt(email: str, ip: str, succeeded: bool, now: datetime) -> None:
-    await LoginAttempt.create(email=normalise_email(email)[:254], ip=ip[:45], succeeded=succeeded, created_at=now)
+@asynccontextmanager
+async def sign_in_attempt(email: str, ip: str, now: datetime) -> AsyncIterator[None]:
+    """The login throttle, for every way of signing in: THROTTLE_FAILURES failures within
+    THROTTLE_WINDOW lock the account (`email`, from any address; "" for refresh and ID
+    tokens, which name none) and the client address `ip` (for any account).
+
+    The attempt is reserved first (TooManyRequests when throttled), so however many
+    arrive at once, on however many processes, at most THROTTLE_FAILURES are checked.
+    The body then checks the password or token, outside the lock: ending normally marks
+    the attempt succeeded (which clears the account's count, not the address's), any
+    exception marks it failed."""
+    attempt_id = await _reserve_attempt(normalise_email(email), ip, now)
+    try:
+        yield
+    except BaseException:
+        await LoginAttempt.filter(id=attempt_id).update(succeeded=False)
+        raise
+    await LoginAttempt.filter(id=attempt_id).update(succeeded=True)
 
 
 async def attempt_login(email: str, password: str, *, ip: str, now: datetime) -> User:
-    """Throttled `authenticate`: refuses early when throttled (TooManyRequests), and
-    counts the attempt either way (ValidationError for a wrong email or password)."""
-    await check_login_allowed(email, ip, now)
-    try:
-        user = await authenticate(email, password)
-    except ValidationError:
-        await record_login_attempt(email, ip, False, now)
-        raise
-    await record_login_attempt(email, ip, True, now)
-    return user
+    """Throttled `authenticate`: TooManyRequests when throttled, ValidationError for a
+    wrong email or password (counted)."""
+    async with sign_in_attempt(email, ip, now):
+        return await authenticate(email, password)
 
 
 async def delete_old_login_attempts(now: datetime) -> int:

@@ -10,6 +10,7 @@ from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import TokenPurpose, User
 from yatri.services import accounts
 from yatri.web.auth import current_user, flash, login_user, logout_user, require_login, safe_next
+from yatri.web.clients import client_address, costly
 from yatri.web.clock import now
 from yatri.web.render import render
 from yatri.web.sessions import current_session_hash
@@ -58,7 +59,7 @@ async def login(request: web.Request) -> web.Response:
     email = _text(form, "email")
     target = safe_next(_text(form, "next"))
     try:
-        user = await accounts.attempt_login(email, _text(form, "password"), ip=request.remote or "", now=now(request))
+        user = await accounts.attempt_login(email, _text(form, "password"), ip=client_address(request), now=now(request))
     except (ValidationError, TooManyRequests) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else {"__all__": exc.detail}
         response = render(
@@ -89,6 +90,7 @@ async def signup_page(request: web.Request) -> web.Response:
     return render(request, "pages/signup.html", auth_context(request, form=form, next=target))
 
 
+@costly
 async def signup(request: web.Request) -> web.Response:
     form = await request.post()
     values = {name: _text(form, name) for name in ("name", "email", "phone")}

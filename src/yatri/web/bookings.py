@@ -23,6 +23,7 @@ from yatri.services.travellers import GENDERS, saved_details, traveller_forms, v
 from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.background import run_every
+from yatri.web.clients import costly
 from yatri.web.render import render
 
 EXPIRE_EVERY_SECONDS = 30
@@ -106,6 +107,7 @@ def _form_page(request: web.Request, ctx: dict, count: int, form, problem: Excep
     return render(request, "pages/book.html", _form_context(ctx, count, form, errors), status=status)
 
 
+@costly
 @require_login
 async def confirm(request: web.Request) -> web.Response:
     """Confirm: hold the seats. Sold out in the meantime, or a bad field: the form comes

@@ -14,6 +14,7 @@ from aiohttp import web
 from yatri.db import database_context
 from yatri.errors import ValidationError, YatriError
 from yatri.keys import DatabaseKey, MetricsKey, RequestIdKey, SettingsKey
+from yatri.web.clients import client_address
 from yatri.web.render import is_htmx, wants_problem_json
 
 log = logging.getLogger("yatri.web")
@@ -66,12 +67,13 @@ async def request_context(request: web.Request, handler):
 def _log_access(request: web.Request, status: int, started: float) -> None:
     fields = {
         "request_id": request[RequestIdKey],
+        "client": client_address(request),
         "method": request.method,
         "path": request.path,
         "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
     }
-    access_log.info("%(method)s %(path)s %(status)s %(duration_ms)sms id=%(request_id)s", fields, extra=fields)
+    access_log.info("%(client)s %(method)s %(path)s %(status)s %(duration_ms)sms id=%(request_id)s", fields, extra=fields)
 
 
 @web.middleware

@@ -13,6 +13,7 @@ from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Booking
 from yatri.services import payments
 from yatri.web.auth import current_user, flash, require_login
+from yatri.web.clients import costly
 from yatri.web.clock import now, today
 from yatri.web.render import render
 
@@ -44,6 +45,7 @@ async def pay_page(request: web.Request) -> web.Response:
     return render(request, "pages/pay.html", await _pay_context(request, booking))
 
 
+@costly
 @require_login
 async def submit_utr(request: web.Request) -> web.Response:
     reference = request.match_info["ref"]

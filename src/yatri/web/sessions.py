@@ -19,6 +19,7 @@ from aiohttp_session import AbstractStorage, Session, get_session, new_session
 from yatri.keys import ClockKey, SettingsKey
 from yatri.models import Session as SessionRow
 from yatri.services.accounts import delete_old_login_attempts
+from yatri.services.limits import delete_old_counters
 from yatri.settings import Settings
 from yatri.web.background import run_every
 
@@ -108,14 +109,15 @@ async def delete_expired(settings: Settings, now: datetime) -> int:
 
 
 async def session_cleanup(app: web.Application):
-    """cleanup_ctx: every quarter of an hour, delete expired session rows and login
-    attempts too old to count for throttling."""
+    """cleanup_ctx: every quarter of an hour, delete expired session rows, login
+    attempts too old to count for throttling and rate counters of past minutes."""
 
     async def clean_up(app: web.Application) -> None:
         now = app[ClockKey]()
         removed = await delete_expired(app[SettingsKey], now)
         attempts = await delete_old_login_attempts(now)
-        log.info("removed %d expired sessions and %d old login attempts", removed, attempts)
+        counters = await delete_old_counters(now)
+        log.info("removed %d expired sessions, %d old login attempts and %d rate counters", removed, attempts, counters)
 
     task = run_every(app, CLEANUP_EVERY_SECONDS, clean_up, "session clean-up")
     yield

@@ -1,0 +1,66 @@
+"""Who is asking: the client's address (behind trusted reverse proxies too), and the
+per-client rate limit."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from aiohttp import web
+
+from yatri.keys import SettingsKey
+from yatri.services import limits
+from yatri.web.clock import now
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def client_address(request: web.Request) -> str:
+    """The connection's peer address; when the peer is one of TRUSTED_PROXIES, the
+    right-most address in X-Forwarded-For that is not itself a trusted proxy (each proxy
+    appends the address it was called from, so entries left of that one are the client's
+    own claims). Used by the login throttle, the rate limit and the access log."""
+    peer = request.remote or ""
+    trusted = request.app[SettingsKey].trusted_proxies
+    address = _parse(peer)
+    if address is None or not _is_trusted(address, trusted):
+        return peer
+    hops = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
+    for hop in reversed(hops):
+        hop_address = _parse(hop.strip())
+        if hop_address is None:  # not an address: nothing left of it can be believed either
+            break
+        address = hop_address
+        if not _is_trusted(address, trusted):
+            break
+    return str(address)
+
+
+def _parse(text: str) -> IpAddress | None:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:10.0.0.1 is 10.0.0.1
+    return mapped or address
+
+
+def _is_trusted(address: IpAddress, trusted) -> bool:
+    return any(address in network for network in trusted)
+
+
+def costly(handler):
+    """Mark a form post handler (sign-up, booking, UTR) for the forms rate limit."""
+    handler.rate_bucket = "forms"
+    return handler
+
+
+@web.middleware
+async def rate_limit(request: web.Request, handler):
+    """Count every /api/ request and every post to a `costly` handler against the client's
+    per-minute limit (RATE_LIMIT_API_PER_MINUTE, RATE_LIMIT_FORMS_PER_MINUTE): 429 past it."""
+    settings = request.app[SettingsKey]
+    if request.path.startswith("/api/"):
+        await limits.count_request("api", client_address(request), settings.rate_limit_api_per_minute, now(request))
+    elif request.method == "POST" and getattr(request.match_info.handler, "rate_bucket", None) == "forms":
+        await limits.count_request("forms", client_address(request), settings.rate_limit_forms_per_minute, now(request))
+    return await handler(request)
