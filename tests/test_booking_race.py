@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from bench.booking_race import TRAVELLER, prepare, race, seats_in_database, _signed_in
+from bench.booking_race import RACE_LIMITS, TRAVELLER, prepare, race, seats_in_database, _signed_in
 from tests.live import LiveServer
 
 
@@ -21,7 +21,7 @@ def servers_for(database_url: str) -> int:
 async def test_200_requests_for_20_seats_hold_exactly_20(database_url, tmp_path):
     departure_id, emails = await prepare(database_url, seats=20, travellers=10)
     count = servers_for(database_url)
-    live = [LiveServer(database_url, tmp_path / f"var{n}") for n in range(count)]
+    live = [LiveServer(database_url, tmp_path / f"var{n}", **RACE_LIMITS) for n in range(count)]
     for server in live:
         server.__enter__()
     try:
@@ -39,7 +39,7 @@ async def test_200_requests_for_20_seats_hold_exactly_20(database_url, tmp_path)
 
 async def test_a_server_killed_mid_booking_leaves_no_half_made_booking(database_url, tmp_path):
     departure_id, emails = await prepare(database_url, seats=400, travellers=4)
-    with LiveServer(database_url, tmp_path / "var") as server:
+    with LiveServer(database_url, tmp_path / "var", **RACE_LIMITS) as server:
         clients = [await _signed_in(server.url, email) for email in emails]
         url = f"{server.url}/departures/{departure_id}/book"
         three = {**TRAVELLER, **{f"t{n}-{k}": v for n in (2, 3) for k, v in (("full_name", f"Friend {n}"), ("age", "25"))}}

@@ -392,7 +392,7 @@ def _operation(op: Operation) -> dict:
     if op.etag:
         success["headers"] = {"ETag": {"description": "The version, for If-Match", "schema": {"type": "string"}}}
     responses = {str(op.status): success}
-    errors = set(op.errors)
+    errors = set(op.errors) | {429}  # the per-client rate limit applies to every operation
     if op.request:
         errors |= {415, 422}
     if op.auth:
@@ -426,7 +426,7 @@ _ERROR_TEXT = {
     415: "The body is not application/json",
     422: "Invalid fields",
     428: "If-Match is required",
-    429: "Too many attempts",
+    429: "Too many attempts or requests: wait the seconds in Retry-After",
     503: "A service we depend on cannot be reached",
 }
 
