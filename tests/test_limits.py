@@ -173,3 +173,14 @@ async def test_verification_mails_at_the_same_moment_are_at_most_three(client):
     user = await make_user(verified=False)
     tokens = await asyncio.gather(*(accounts.issue_verification(user, NOW) for _ in range(20)))
     assert sum(1 for t in tokens if t is not None) == 3
+
+
+async def test_bad_refresh_tokens_at_the_same_moment_get_at_most_five_verdicts(client):
+    responses = await asyncio.gather(
+        *(client.post("/api/v1/auth/refresh", json={"refresh_token": f"stolen-{n}"}) for n in range(5))
+    )  # the API's limit is 5 a minute here: five at once, all counted by the throttle
+    assert sorted(r.status for r in responses) == [401] * 5
+    client.app[ClockKey].move(minutes=1)
+    responses = await asyncio.gather(*(client.post("/api/v1/auth/refresh", json={"refresh_token": "x"}) for _ in range(5)))
+    assert [r.status for r in responses] == [429] * 5
+    assert "Too many failed sign-ins" in (await responses[0].json())["detail"]
