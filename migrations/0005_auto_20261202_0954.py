@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_auto_20261125_1038')]
+    dependencies = [('models', '0004_auto_20261202_0945')]
 
     initial = False
 
