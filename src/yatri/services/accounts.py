@@ -325,10 +325,11 @@ def _retry_after(attempts: list[datetime], now: datetime) -> int | None:
     return max(1, math.ceil((lifted - now).total_seconds()))
 
 
-async def _counted_attempts(since: datetime, *, after_id: int = 0, **where) -> list[datetime]:
-    """The newest failed or still unchecked attempts, newest first."""
+async def _counted_attempts(since: datetime, **where) -> list[datetime]:
+    """When the newest failed or still unchecked attempts were made, newest first."""
+    counted = Q(succeeded=False) | Q(succeeded__isnull=True)
     rows = (
-        await LoginAttempt.filter(Q(succeeded=False) | Q(succeeded__isnull=True), created_at__gt=since, id__gt=after_id, **where)
+        await LoginAttempt.filter(counted, created_at__gt=since, **where)
         .order_by("-created_at")
         .limit(THROTTLE_FAILURES)
         .values_list("created_at", flat=True)
@@ -336,19 +337,25 @@ async def _counted_attempts(since: datetime, *, after_id: int = 0, **where) -> l
     return list(rows)
 
 
+async def _account_wait(email: str, window_start: datetime, now: datetime) -> int | None:
+    """The account's count starts after its last success."""
+    success = await LoginAttempt.filter(email=email, succeeded=True, created_at__gt=window_start).order_by("-id").first()
+    return _retry_after(await _counted_attempts(window_start, email=email, id__gt=success.id if success else 0), now)
+
+
 async def _reserve_attempt(email: str, ip: str, now: datetime) -> int:
     """Count and record one attempt in one step, under a lock on the account and the
     address: raise TooManyRequests when THROTTLE_FAILURES failed or unchecked attempts
     are within THROTTLE_WINDOW, for this account (since its last success) or this address."""
+    email, ip = email[:254], ip[:45]
     window_start = now - THROTTLE_WINDOW
     async with in_transaction() as conn:
         await lock_keys(conn, f"sign-in address {ip}", *([f"sign-in account {email}"] if email else []))
         waits = [_retry_after(await _counted_attempts(window_start, ip=ip), now)]
         if email:
-            success = await LoginAttempt.filter(email=email, succeeded=True, created_at__gt=window_start).order_by("-id").first()
-            waits.append(_retry_after(await _counted_attempts(window_start, after_id=success.id if success else 0, email=email), now))
+            waits.append(await _account_wait(email, window_start, now))
         _refuse_while_waiting(waits)
-        attempt = await LoginAttempt.create(email=email[:254], ip=ip[:45], succeeded=None, created_at=now)
+        attempt = await LoginAttempt.create(email=email, ip=ip, succeeded=None, created_at=now)
     return attempt.id
 
 
