@@ -5,15 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor/htmx.min.js
 
-.PHONY: run test setup migrate demo-data migrations bench clean
+.PHONY: run test setup migrate demo-data migrations bench fuzz clean
 
 run: setup
 	$(BIN)/yatri migrate
 	$(BIN)/yatri demo-data
 	$(BIN)/yatri serve --host 127.0.0.1 --port 8080
 
+# Both cores; a test file stays on one worker (its module fixtures are set up once).
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 setup: $(STAMP) $(VENDOR)
 
@@ -42,6 +43,10 @@ migrations: setup
 # Load and page weight of /trips against a bare aiohttp app (see bench/run.py).
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The fuzz suite's long profile: hundreds of hostile requests per route (see bench/fuzz.py).
+fuzz: setup
+	$(BIN)/python bench/fuzz.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor
