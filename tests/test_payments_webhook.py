@@ -133,6 +133,15 @@ async def test_a_capture_of_another_amount_never_confirms_and_is_owed_back(clien
     assert (after.status, after.hold_expires_at) == (BookingStatus.HELD, booking.hold_expires_at)  # it can still be paid
 
 
+async def test_the_traveller_is_told_that_a_refused_capture_will_be_refunded(client, smtp_outbox):
+    booking = await held_booking(total_paise=2_520_050)
+    assert (await (await post(client, captured_event(booking.reference, 2_000_000))).json()) == {"status": "refund due"}
+    [mail] = await smtp_outbox.wait_for(1)
+    assert mail["To"] == booking.user.email and booking.reference in mail["Subject"] and "refunded" in mail["Subject"]
+    body = mail.get_content()
+    assert "Paid online ₹20000.00, but ₹25200.50 is due." in body and "We will pay back ₹20,000" in body
+
+
 async def test_a_capture_in_another_currency_never_confirms_and_is_owed_back_in_rupees(client):
     booking = await held_booking(total_paise=2_520_050)
     body = captured_event(booking.reference, 2_520_050, currency="USD", base_amount=209_000_000, base_currency="INR")

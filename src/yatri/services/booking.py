@@ -489,6 +489,7 @@ MAIL_SUBJECTS = {
     "confirmed": "Booking confirmed: {ref}",
     "cancelled": "Booking cancelled: {ref}",
     "expired": "Hold expired: {ref}",
+    "refund_due": "Your online payment for {ref} will be refunded",
 }
 
 

@@ -450,8 +450,8 @@ async def handle_gateway_event(
                 outcome, booking = "ignored", None
     except IntegrityError:
         return "duplicate"
-    if outcome == "confirmed":
-        await send_booking_mail(notifier, booking, "confirmed")
+    if outcome in ("confirmed", "refund due"):  # after the commit
+        await send_booking_mail(notifier, booking, outcome.replace(" ", "_"))
     log.info("razorpay %s %s: %s", kind, event_id, outcome)
     return outcome
 
