@@ -11,7 +11,9 @@ from yatri.keys import ClockKey
 from yatri.models import AuditLog, Booking, BookingStatus, Payment, PaymentMethod, PaymentStatus, Refund, RefundStatus, WebhookEvent
 
 from tests.helpers import login
-from tests.payments_data import NOW, SECRET, captured_event, held_booking, operator, refund_event, sign, submitted_payment, traveller
+from tests.payments_data import (
+    NOW, SECRET, captured_event, held_booking, operator, refund_event, sign, submitted_payment, traveller,
+)  # fmt: skip
 
 URL = "/payments/webhook/razorpay"
 
