@@ -2,10 +2,12 @@
 endpoint that consents at once as `user`, a token endpoint that checks the client's
 secret, the single-use code, the redirect URI and PKCE, and signs real RS256 ID tokens
 with joserfc, and a userinfo endpoint (OpenID Connect Core §5.3: GET with the access token
-as Bearer, the user's claims as JSON, 401 with WWW-Authenticate for a bad token). Tests
-change `user`, `claims` (merged into the next ID tokens), `userinfo` (merged into userinfo
-answers), `email_in_id_token` (False: the email claims only come from userinfo, as §5.4
-allows) or `signing_key` (a key the JWKS does not list) to make it misbehave."""
+as Bearer, the user's claims as JSON, 401 with WWW-Authenticate for a bad token).
+
+Tests change `user`, `claims` (merged into the next ID tokens), `userinfo` (merged into
+userinfo answers), `email_in_id_token` (False: the email claims come only from userinfo,
+as §5.4 allows), `lists_userinfo` (False: discovery names no userinfo endpoint) or
+`signing_key` (a key the JWKS does not list) to make it misbehave."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ class LocalOpenIdProvider:
         self.claims: dict = {}
         self.userinfo: dict = {}
         self.email_in_id_token = True
+        self.lists_userinfo = True  # False: the discovery document names no userinfo_endpoint
         self.codes: dict[str, dict] = {}
         self.access_tokens: dict[str, dict] = {}  # access token -> the user it was issued for
         self.userinfo_requests = 0
@@ -51,7 +54,7 @@ class LocalOpenIdProvider:
         return f"{self.url}/.well-known/openid-configuration"
 
     async def discovery(self, request: web.Request) -> web.Response:
-        return web.json_response({
+        metadata = {
             "issuer": self.url,
             "authorization_endpoint": f"{self.url}/authorize",
             "token_endpoint": f"{self.url}/token",
@@ -61,7 +64,10 @@ class LocalOpenIdProvider:
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256"],
-        })  # fmt: skip
+        }  # fmt: skip
+        if not self.lists_userinfo:
+            del metadata["userinfo_endpoint"]
+        return web.json_response(metadata)
 
     async def jwks(self, request: web.Request) -> web.Response:
         return web.json_response({"keys": [self.key.as_dict(private=False)]})

@@ -144,6 +144,15 @@ async def test_userinfo_about_another_subject_is_refused(client, provider, caplo
     assert await User.all().count() == 0
 
 
+async def test_missing_email_claims_and_no_userinfo_endpoint_are_refused_clearly(client, provider, caplog):
+    provider.email_in_id_token, provider.lists_userinfo = False, False
+    with caplog.at_level(logging.WARNING, logger="yatri.google"):
+        response = await sign_in(client)
+    await refused(client, response, 401, "Google did not tell us your email address")
+    assert "the ID token has no email or email_verified claim and the provider lists no userinfo_endpoint" in caplog.text
+    assert await User.all().count() == 0
+
+
 async def refused(client, response, status: int, message: str) -> None:
     assert response.status == status
     html = await response.text()

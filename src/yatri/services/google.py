@@ -40,6 +40,7 @@ SCOPE = "openid email profile"
 # Google's ID tokens name their issuer with or without the scheme.
 ISSUER_ALIASES = {"https://accounts.google.com": ("https://accounts.google.com", "accounts.google.com")}
 EMAIL_CLAIMS = ("email", "email_verified")
+NO_EMAIL = "Google did not tell us your email address, so we cannot sign you in with it. Log in with your password."
 
 
 def issuer_of(claims: dict) -> str:
@@ -171,11 +172,15 @@ class OidcProvider:
         missing = [name for name in EMAIL_CLAIMS if name not in claims]
         if not missing:
             return claims
-        provider = await self.get(now)
-        if not access_token or not provider.userinfo_endpoint:
-            log.warning("the ID token has no %s claim and there is no userinfo to ask", " or ".join(missing))
+        named = " or ".join(missing)
+        if not access_token:
+            log.warning("the ID token has no %s claim and there is no access token to ask userinfo", named)
             raise MissingEmailClaims(missing)
-        log.info("the ID token has no %s claim: reading the userinfo endpoint", " or ".join(missing))
+        provider = await self.get(now)
+        if not provider.userinfo_endpoint:
+            log.warning("the ID token has no %s claim and the provider lists no userinfo_endpoint", named)
+            raise GoogleSignInFailed(f"missing_claim:{','.join(missing)}", NO_EMAIL)
+        log.info("the ID token has no %s claim: reading the userinfo endpoint", named)
         info = await self._userinfo(provider.userinfo_endpoint, access_token)
         if info.get("sub") != claims["sub"]:  # §5.3.2: MUST match, else the answer is not about this user
             raise GoogleSignInFailed("userinfo_sub")
