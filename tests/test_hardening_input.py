@@ -9,12 +9,17 @@ from datetime import timedelta
 
 import pytest
 
-from yatri.models import AuditLog, Booking, Departure, Role, Traveller, Trip
+from yatri.errors import NotFound, YatriError
+from yatri.models import AuditLog, Booking, Departure, Role, Traveller, Trip, User
 from yatri.parsing import MAX_ID, FieldError, day, paise, record_id, whole_number
-from yatri.errors import NotFound
 
 from tests.booking_data import COMPANION_FORM, LEAD_FORM, TODAY, form_for, hold, make_departure
-from tests.helpers import csrf_in, login, make_user
+from tests.helpers import PASSWORD, csrf_in, login, make_user
+
+API_LEAD = {
+    "full_name": "Asha Rao", "age": 31, "phone": "+919876543210", "email": "asha@example.com",
+    "emergency_contact_name": "Ravi Rao", "emergency_contact_phone": "+919812345678",
+}  # fmt: skip
 
 NOT_ASCII_NUMBERS = ["²", "٣", "１２", "9" * 5000, "-1", "1e3", "0x10", " ", "1 2"]
 EDGE_DAYS = ["0001-01-01", "9999-12-31"]
@@ -184,3 +189,174 @@ async def test_filter_numbers_that_are_not_ascii_get_a_message(client):
         for path in ("/admin/users", "/admin/bookings", "/admin/audit", "/admin/departures"):
             assert (await client.get(path, params={"page": raw})).status == 200
     assert not await AuditLog.filter(action="edit").exists()
+
+
+# ---------------------------------------------------------------- form bodies that are not UTF-8
+
+RAW = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+async def test_a_form_body_that_is_not_utf8_is_400_on_login_logout_and_admin_posts(client):
+    admin = await make_user("ops@example.com", role=Role.ADMIN)
+    asha = await make_user()
+    login_page = await client.post("/login", data=b"email=\xff&password=x", headers=RAW)
+    assert login_page.status == 400 and "could not be read" in await login_page.text()
+    csrf = await login(client, admin)
+    for path, with_header in (("/logout", False), (f"/admin/users/{asha.id}/role", True), ("/login", True)):
+        # Without the token header the CSRF check reads the form; with it, the handler does
+        # (logging out reads no form, so with the header it is just a logout).
+        for headers in (RAW, {**RAW, "X-CSRF-Token": csrf})[: 1 + with_header]:
+            response = await client.post(path, data=b"role=admin&csrf_token=\xff", headers=headers, allow_redirects=False)
+            assert response.status == 400, (path, headers, response.status)
+    multipart = await client.post(
+        f"/admin/users/{asha.id}/role", data=b"--x\r\nContent-Disposition: form-data; name=\"role\"\r\n\r\n\xff\r\n--x--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=x", "X-CSRF-Token": csrf},
+    )  # fmt: skip
+    assert multipart.status == 400
+    assert (await User.get(id=asha.id)).role == Role.TRAVELLER  # nothing changed
+    assert (await client.get("/admin/users")).status == 200  # still signed in: the logout did not happen
+
+
+# ---------------------------------------------------------------- JSON the parser or the database refuses
+
+DEEP = b"[" * 1000 + b"]" * 1000
+DEEP_OBJECT = b'{"email": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1001
+SURROGATE = b'{"email": "\\ud800@example.com", "password": "x", "refresh_token": "\\udfff", "departure_id": 1, "travellers": [{"full_name": "\\ud800"}]}'
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("body", [DEEP, DEEP_OBJECT, SURROGATE], ids=["deep-list", "deep-object", "lone-surrogate"])
+async def test_json_too_deep_or_with_a_lone_surrogate_is_422_problem_json(client, body):
+    user = await make_user()
+    token = (await (await client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})).json())["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    for path, headers in (("/api/v1/auth/token", {}), ("/api/v1/auth/refresh", {}), ("/api/v1/auth/logout", {}),
+                          ("/api/v1/bookings", auth)):  # fmt: skip
+        response = await client.post(path, data=body, headers={**JSON, **headers})
+        assert response.status == 422 and response.content_type == "application/problem+json", (path, response.status)
+        problem = await response.json()
+        assert problem["errors"] == [{"field": "body", "message": "The body is not valid JSON."}]
+    patched = await client.patch("/api/v1/me", data=body, headers={**JSON, **auth, "If-Match": '"v1"'})
+    assert patched.status == 422
+    assert not await Booking.exists()
+
+
+# ---------------------------------------------------------------- text longer than its column
+
+LONG_EMAIL = "a" * 300 + "@example.com"
+
+
+@pytest.mark.parametrize("email", [LONG_EMAIL, "asha\x00@example.com"], ids=["too-long", "nul"])
+async def test_an_email_no_account_can_have_is_a_field_message_on_login_reset_and_the_api(client, email):
+    await make_user()
+    token = csrf_in(await (await client.get("/login")).text())
+    page = await client.post("/login", data={"email": email, "password": "x", "csrf_token": token})
+    html = await page.text()
+    assert page.status == 422 and 'id="f-email-error"' in html and "Enter an email address like" in html
+    reset = await client.post("/password-reset", data={"email": email, "csrf_token": token})
+    html = await reset.text()
+    assert reset.status == 422 and 'id="f-email-error"' in html and "Enter an email address like" in html
+    api = await client.post("/api/v1/auth/token", json={"email": email, "password": "x"})
+    assert api.status == 422 and (await api.json())["errors"][0]["field"] == "email"
+
+
+async def test_references_and_slugs_longer_than_their_columns_are_404(client):
+    admin = await make_user("ops@example.com", role=Role.ADMIN)
+    await login(client, admin)
+    token = (await (await client.post("/api/v1/auth/token", json={"email": admin.email, "password": PASSWORD})).json())["access_token"]
+    long = "YT-" + "A" * 300
+    for path in (f"/bookings/{long}", f"/bookings/{long}/pay", f"/admin/bookings/{long}", f"/trips/{'x' * 300}",
+                 f"/destinations/{'x' * 100}", f"/api/v1/trips/{'x' * 300}", f"/api/v1/destinations/{'x' * 100}"):  # fmt: skip
+        assert (await client.get(path)).status == 404, path
+    api = await client.get(f"/api/v1/bookings/{long}", headers={"Authorization": f"Bearer {token}"})
+    assert api.status == 404
+
+
+# ---------------------------------------------------------------- API strings are strings
+
+
+@pytest.mark.parametrize("value", [{}, [], {"a": 1}, ["x"]], ids=["empty-object", "empty-list", "object", "list"])
+async def test_api_string_fields_refuse_objects_and_lists_naming_the_field(client, value):
+    admin = await make_user("ops@example.com", role=Role.ADMIN)
+    departure = await make_departure()
+    token = (await (await client.post("/api/v1/auth/token", json={"email": admin.email, "password": PASSWORD})).json())["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    traveller = {**API_LEAD, "full_name": value, "age": value}
+    booked = await client.post("/api/v1/bookings", json={"departure_id": departure.id, "travellers": [traveller]}, headers=auth)
+    assert booked.status == 422
+    fields = {e["field"] for e in (await booked.json())["errors"]}
+    assert {"travellers[0].full_name", "travellers[0].age"} <= fields
+    cases = [
+        ("post", "/api/v1/auth/token", {"email": value, "password": "x"}, {}, "email"),
+        ("post", "/api/v1/auth/refresh", {"refresh_token": value}, {}, "refresh_token"),
+        ("patch", "/api/v1/me", {"name": value}, {**auth, "If-Match": '"v1"'}, "name"),
+        ("patch", f"/api/v1/admin/trips/{departure.trip_id}", {"title": value}, {**auth, "If-Match": "*"}, "title"),
+        ("post", f"/api/v1/admin/trips/{departure.trip_id}/departures", {"starts_on": value, "capacity": 5}, auth, "starts_on"),
+        ("post", f"/api/v1/admin/departures/{departure.id}/cancel", {"reason": value}, auth, "reason"),
+    ]
+    for method, path, body, headers, field in cases:
+        response = await getattr(client, method)(path, json=body, headers=headers)
+        assert response.status == 422, (path, response.status)
+        assert field in {e["field"] for e in (await response.json())["errors"]}, path
+    assert not await Booking.exists() and (await Trip.get(id=departure.trip_id)).title == departure.trip.title
+
+
+# ---------------------------------------------------------------- problem types and titles
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_error_with_a_title_of_its_own_names_its_problem_type():
+    import yatri.app  # noqa: F401 - imports every module that defines an error
+
+    mine = [c for c in _subclasses(YatriError) if c.__module__ != "yatri.errors" and "title" in vars(c)]
+    assert mine and all("problem" in vars(c) and c.problem for c in mine), [c for c in mine if "problem" not in vars(c)]
+    slugs = [c.problem for c in _subclasses(YatriError) if "problem" in vars(c) and c.problem]
+    assert len(slugs) == len(set(slugs)) and all(re.fullmatch(r"[a-z]+(-[a-z]+)*", s) for s in slugs)
+
+
+async def test_about_blank_problems_carry_the_http_phrase_and_specific_ones_their_type(client):
+    await make_user()
+    not_found = await (await client.get("/api/v1/trips/nowhere")).json(content_type=None)
+    assert (not_found["type"], not_found["title"]) == ("about:blank", "Not Found")
+    missing = await (await client.get("/api/v1/me")).json(content_type=None)
+    assert (missing["type"], missing["title"]) == ("about:blank", "Unauthorized")
+    unsupported = await (await client.post("/api/v1/auth/token", data="x", headers={"Content-Type": "text/plain"})).json(content_type=None)
+    assert (unsupported["type"], unsupported["title"]) == ("about:blank", "Unsupported Media Type")
+    wrong = await (await client.post("/api/v1/auth/token", json={"email": "asha@example.com", "password": "nope"})).json(content_type=None)
+    assert (wrong["type"], wrong["title"]) == ("about:blank", "Unauthorized")
+    invalid = await (await client.post("/api/v1/auth/token", json={"email": 5})).json(content_type=None)
+    assert (invalid["type"], invalid["title"]) == ("/problems/validation", "Please check the form")
+    method = await (await client.delete("/api/v1/auth/token")).json(content_type=None)
+    assert (method["type"], method["title"]) == ("about:blank", "Method Not Allowed")
+
+
+async def test_a_nul_in_text_that_reaches_a_column_or_a_query_is_never_a_database_error(client):
+    admin = await make_user("ops@example.com", role=Role.ADMIN)
+    token = csrf_in(await (await client.get("/signup")).text())
+    signup = await client.post("/signup", data={"name": "Ravi", "email": "ravi\x00@example.com", "password": PASSWORD, "csrf_token": token})
+    assert signup.status == 422 and "Enter an email address like" in await signup.text()
+    await login(client, admin)
+    for path, params in (("/admin/users", {"q": "a\x00b"}), ("/admin/audit", {"entity": "trip\x00", "id": "1\x00", "action": "\x00"}),
+                         ("/trips", {"q": "ham\x00pta"})):  # fmt: skip
+        assert (await client.get(path, params=params)).status == 200, path
+    departure = await make_departure()
+    page = await (await client.get(f"/admin/departures/{departure.id}/cancel")).text()
+    cancelled = await client.post(
+        f"/admin/departures/{departure.id}/cancel", data={"csrf_token": csrf_in(page), "reason": "snow\x00fall"}, allow_redirects=False
+    )
+    assert cancelled.status == 303
+    [entry] = await AuditLog.filter(entity="departure", action="cancelled")
+    assert entry.data["reason"] == "snow fall"
+
+
+@pytest.mark.parametrize("raw", NOT_ASCII_NUMBERS[:4])
+def test_settings_numbers_are_ascii_too(raw):
+    from yatri.settings import Settings, SettingsError
+
+    with pytest.raises(SettingsError, match="HOLD_MINUTES must be a whole number above 0"):
+        Settings.from_env({"HOLD_MINUTES": raw})

@@ -57,7 +57,7 @@ async def test_api_errors_are_problem_json(client):
     assert response.status == 404
     assert response.headers["Content-Type"].startswith("application/problem+json")
     body = await response.json(content_type=None)
-    assert body["status"] == 404 and body["title"] == "Page not found"
+    assert body["status"] == 404 and body["title"] == "Not Found" and body["type"] == "about:blank"
     assert body["instance"] == "/api/v1/nothing-here"
 
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 
 class YatriError(Exception):
-    """Base of every error a user may be shown. `detail` is safe to display."""
+    """Base of every error a user may be shown. `detail` is safe to display.
+
+    `title` heads the HTML error page. In problem+json (RFC 9457) a class with a `problem`
+    slug is `type: /problems/<slug>` with its own title; without one it is `about:blank`
+    with the HTTP status phrase as title."""
 
     status = 400
     title = "Something is not right"
+    problem = ""
 
     def __init__(self, detail: str = "", *, field: str | None = None) -> None:
         super().__init__(detail or self.title)
@@ -20,6 +25,7 @@ class ValidationError(YatriError):
 
     status = 422
     title = "Please check the form"
+    problem = "validation"
 
     def __init__(self, errors: dict[str, str], detail: str = "") -> None:
         super().__init__(detail or "; ".join(errors.values()))
@@ -50,6 +56,12 @@ class Unauthorized(LoginRequired):
     def challenge(self) -> str:
         detail = self.detail.replace('"', "'")
         return f'Bearer realm="yatri", error="invalid_token", error_description="{detail}"'
+
+
+class BadRequest(YatriError):
+    """A request that cannot even be read (a form body that is not UTF-8)."""
+
+    title = "Bad request"
 
 
 class UnsupportedMediaType(YatriError):

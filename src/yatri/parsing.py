@@ -26,6 +26,12 @@ class FieldError(ValueError):
     """A typed value that breaks the field's rule; the message is shown next to the field."""
 
 
+def single_line(raw: object) -> str:
+    """Typed text on one line: control characters (a NUL breaks PostgreSQL text, a lone
+    surrogate cannot be encoded) become spaces, runs of spaces one."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(raw or "")).split())
+
+
 def whole_number(raw: object, low: int = 0, high: int = MAX_ID, message: str = "") -> int:
     """ASCII digits (spaces around allowed) for a whole number in [low, high]."""
     value = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""

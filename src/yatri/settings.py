@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from yatri import PROJECT_ROOT
+from yatri.parsing import FieldError, whole_number
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 GOOGLE_METADATA_URL = "https://accounts.google.com/.well-known/openid-configuration"
@@ -153,9 +154,10 @@ class Settings:
 
 
 def _whole_number(name: str, value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise SettingsError(f"{name} must be a whole number above 0, not {value!r}")
-    return int(value)
+    try:
+        return whole_number(value, 1)
+    except FieldError:
+        raise SettingsError(f"{name} must be a whole number above 0, not {value!r}") from None
 
 
 def _network(entry) -> ipaddress.IPv4Network | ipaddress.IPv6Network:

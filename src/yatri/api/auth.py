@@ -17,7 +17,9 @@ async def token(request: web.Request) -> web.Response:
         # The same throttle as the login form: per account and per client address.
         user = await accounts.attempt_login(fields["email"], fields["password"], ip=client_address(request), now=now(request))
     except ValidationError as exc:
-        raise Unauthorized(exc.errors.get("__all__", exc.detail)) from None
+        if "__all__" not in exc.errors:  # an email no account can have: a field error
+            raise
+        raise Unauthorized(exc.errors["__all__"]) from None
     pair = await tokens.issue_tokens(user, request.app[SettingsKey], now(request))
     return no_store(web.json_response(pair.as_json()))
 

@@ -15,17 +15,16 @@ from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Booking, BookingStatus, Payment, Refund, Traveller
 from yatri.services import booking as service
-from yatri.services.travellers import saved_details, validate_travellers
+from yatri.services.travellers import FIELDS, saved_details, validate_travellers
 
 _TRAVELLER_KEY = re.compile(r"^t([0-9]+)-(\w+)$")
-_REFERENCE = re.compile(r"^[A-Za-z0-9-]{1,12}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def path_reference(request: web.Request) -> str:
     """The booking reference in the path; 404 for anything that cannot be one."""
-    reference = request.match_info["ref"]
-    if not _REFERENCE.match(reference):
+    reference = service.booking_reference(request.match_info["ref"])
+    if reference is None:
         raise NotFound("We could not find that booking.")
     return reference
 
@@ -104,10 +103,26 @@ def _idempotency_key(request: web.Request) -> str | None:
 
 
 def _travellers(body: dict) -> list[dict]:
+    """The travellers as sent: a list of objects whose fields are strings (the age a whole
+    number), never an object or a list that would be stored as its Python repr."""
     raw = body.get("travellers")
     if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
         raise ValidationError({"travellers": "Send a list of travellers, one object each; the first is the lead traveller."})
+    errors = {
+        f"travellers[{n}].{name}": "This field must be a whole number." if name == "age" else "This field must be a string."
+        for n, traveller in enumerate(raw)
+        for name in FIELDS
+        if not _plain(name, traveller.get(name))
+    }
+    if errors:
+        raise ValidationError(errors)
     return raw
+
+
+def _plain(name: str, value: object) -> bool:
+    if name == "age":
+        return value is None or isinstance(value, int | str) and not isinstance(value, bool)
+    return value is None or isinstance(value, str)
 
 
 @bearer_required

@@ -66,7 +66,9 @@ def bearer_admin(handler):
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object: 415 for other media types, 422 for bad JSON."""
+    """The request's JSON object: 415 for other media types, 422 for bad JSON (nested too
+    deep for the parser, or holding a lone surrogate like "\\ud800", which parses but can
+    never be stored or sent back)."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
     if (request.content_length or 0) > MAX_BODY:
@@ -76,7 +78,8 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         raise ValidationError({"body": "The body is too large."})
     try:
         body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
+        json.dumps(body, ensure_ascii=False).encode()
+    except (ValueError, UnicodeError, RecursionError):
         raise ValidationError({"body": "The body is not valid JSON."}) from None
     if not isinstance(body, dict):
         raise ValidationError({"body": "The body must be a JSON object."})

@@ -25,6 +25,7 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import PermissionDenied, PreconditionFailed, TooManyRequests, ValidationError
 from yatri.models import AccountToken, LoginAttempt, RefreshToken, Role, Session, TokenPurpose, User
+from yatri.parsing import single_line
 from yatri.services import google
 from yatri.services.audit import record
 from yatri.services.limits import lock_keys
@@ -40,6 +41,7 @@ MAILS_PER_HOUR = 3
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+EMAIL_MAX_LENGTH = 254  # users.email
 _PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 _hasher = PasswordHasher()
 
@@ -61,6 +63,15 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def login_email(email: str) -> str:
+    """The email an account is looked up by, normalised; a field error for what no account
+    can have (longer than the column, control characters) before the database sees it."""
+    email = normalise_email(email)
+    if len(email) > EMAIL_MAX_LENGTH or not email.isprintable():
+        raise ValidationError({"email": "Enter an email address like name@example.com."})
+    return email
 
 
 @functools.cache
@@ -86,7 +97,7 @@ def check_password(password: str) -> None:
 def _email_problem(email: str) -> str | None:
     if not email:
         return "Enter your email address."
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > EMAIL_MAX_LENGTH or not email.isprintable() or not _EMAIL.match(email):
         return "Enter an email address like name@example.com."
     return None
 
@@ -94,7 +105,7 @@ def _email_problem(email: str) -> str | None:
 def clean_profile(name: str, phone: str) -> tuple[dict[str, str | None], dict[str, str]]:
     """The name and phone as stored (phone without spaces or dashes, None when empty),
     and the field errors."""
-    name = " ".join("".join(ch if ch.isprintable() else " " for ch in name).split())  # no NUL for PostgreSQL
+    name = single_line(name)
     phone = re.sub(r"[\s\-().]", "", phone)
     errors = {}
     if not name:
@@ -233,7 +244,7 @@ async def verify_email(raw: str, now: datetime) -> User:
 async def request_password_reset(email: str, now: datetime) -> tuple[User, str] | None:
     """The user and a reset token, or None when no active account has this email or it
     was sent MAILS_PER_HOUR links within the hour (the caller must answer the same either way)."""
-    user = await User.get_or_none(email=normalise_email(email), is_active=True)
+    user = await User.get_or_none(email=login_email(email), is_active=True)
     if user is None:
         return None
     token = await _issue_limited(user, TokenPurpose.RESET_PASSWORD, now)
@@ -393,6 +404,7 @@ async def sign_in_attempt(email: str, ip: str, now: datetime) -> AsyncIterator[N
 async def attempt_login(email: str, password: str, *, ip: str, now: datetime) -> User:
     """Throttled `authenticate`: TooManyRequests when throttled, ValidationError for a
     wrong email or password (counted)."""
+    email = login_email(email)
     async with sign_in_attempt(email, ip, now):
         return await authenticate(email, password)
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from tortoise.queryset import QuerySet
 
 from yatri.models import AuditLog, User
-from yatri.parsing import MAX_ID, FieldError, optional_day, optional_number
+from yatri.parsing import MAX_ID, FieldError, optional_day, optional_number, single_line
 from yatri.services.paging import Page, paginate
 
 PER_PAGE = 50
@@ -58,7 +58,7 @@ def _iso(day: date | None) -> str:
 
 
 def _short(text: str, limit: int = 64) -> str:
-    return " ".join(text.split())[:limit]
+    return single_line(text)[:limit]
 
 
 def filter_value(parse: Callable[..., Any], params: Mapping[str, str], key: str, errors: dict[str, str], *args: Any) -> Any:

@@ -20,7 +20,7 @@ from yatri.errors import NotFound
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, Trip
 from yatri.parsing import MAX_ID, optional_day, optional_number, record_id
 from yatri.services.admin_audit import Entry, entry, filter_value
-from yatri.services.booking import STATUS_LABELS, RefundQuote, counting_bookings, refund_quote
+from yatri.services.booking import STATUS_LABELS, RefundQuote, booking_reference, counting_bookings, refund_quote
 from yatri.services.paging import Page, paginate
 from yatri.web.filters import rupees  # the one formatting of money, also used in the manifest
 
@@ -103,7 +103,8 @@ class BookingDetail:
 
 
 async def get_booking(reference: str) -> Booking:
-    booking = await Booking.get_or_none(reference=reference.strip().upper()).select_related("user", "departure", "departure__trip")
+    reference = booking_reference(reference)
+    booking = reference and await Booking.get_or_none(reference=reference).select_related("user", "departure", "departure__trip")
     if booking is None:
         raise NotFound("There is no booking with this reference.")
     return booking

@@ -30,7 +30,7 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import Destination, Difficulty, Trip, TripKind, User
-from yatri.parsing import MAX_ID, FieldError, number_or, paise, record_id, rupees_text, whole_number
+from yatri.parsing import MAX_ID, FieldError, number_or, paise, record_id, rupees_text, single_line, whole_number
 from yatri.services import audit
 from yatri.services.booking import MAX_SEATS
 from yatri.services.catalogue import bump_version
@@ -48,6 +48,7 @@ class EditConflict(Conflict):
     """Someone else saved a different value of this field since the form was drawn."""
 
     title = "Changed by someone else"
+    problem = "edit-conflict"
 
     def __init__(self, *, field: str, label: str, by: str, theirs: str, yours: str, version: int) -> None:
         super().__init__(
@@ -71,7 +72,7 @@ def _clean(raw: str) -> str:
 
 def text(label: str, max_length: int, *, required: bool = True, multiline: bool = False) -> Callable[[str], str]:
     def parse(raw: str) -> str:
-        value = _clean(raw) if multiline else " ".join(_clean(raw).split())
+        value = _clean(raw) if multiline else single_line(raw)
         if required and not value:
             raise FieldError(f"Enter the {label.lower()}.")
         if len(value) > max_length:

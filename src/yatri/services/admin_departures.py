@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import Booking, Departure, Trip, User
 from yatri.services import audit
-from yatri.parsing import FieldError, day, record_id, whole_number
+from yatri.parsing import FieldError, day, record_id, single_line, whole_number
 from yatri.services.admin_catalogue import parse_price
 from yatri.services.booking import CANCELLABLE, cancel_booking, locked_departure, seats_taken, seats_taken_by_departure
 from yatri.services.catalogue import bump_version
@@ -213,7 +213,7 @@ async def bookings_to_cancel(departure_id: int) -> list[Booking]:
 async def cancel_departure(departure_id: int, actor: User, now: datetime, today: date, reason: str = "") -> list[Booking]:
     """Cancel the run: no more sales, every live booking on it cancelled with a full refund
     of what was paid, all in one transaction. Returns the cancelled bookings (to email)."""
-    reason = " ".join(reason.split())[:200] or "The operator cancelled this departure"
+    reason = single_line(reason)[:200] or "The operator cancelled this departure"
     async with locked_departure(departure_id) as departure:
         _check_not_cancelled(departure)
         if departure.ends_on < today:

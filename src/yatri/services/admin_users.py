@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import Role, User
-from yatri.parsing import record_id
+from yatri.parsing import record_id, single_line
 from yatri.services import audit
 from yatri.services.accounts import end_sessions
 from yatri.services.paging import Page, paginate
@@ -24,11 +24,12 @@ ROLES = {"all": "Everyone", Role.ADMIN.value: "Admins", Role.TRAVELLER.value: "T
 
 class LastAdmin(Conflict):
     title = "The last admin"
+    problem = "last-admin"
 
 
 async def list_users(q: str = "", role: str = "all", page: int = 1) -> Page:
     query = User.all()
-    words = " ".join(q.split())[:100]
+    words = single_line(q)[:100]
     if words:
         query = query.filter(Q(name__icontains=words) | Q(email__icontains=words))
     if role in (Role.ADMIN, Role.TRAVELLER):

@@ -9,6 +9,7 @@ writes the audit row the booking's timeline is made of.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -31,6 +32,7 @@ from yatri.services.travellers import TravellerInput, saved_details
 
 # No 0/O or 1/I, so a reference read out over the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_REFERENCE = re.compile(r"[A-Z0-9-]{1,12}")  # bookings.reference
 
 # Statuses whose seats count only until `hold_expires_at` (the hold, or the longer
 # verification window once a payment is submitted). Confirmed seats always count.
@@ -409,6 +411,7 @@ class TravellersChanged(Conflict):
     """Someone saved these travellers since the form was drawn; both versions are kept."""
 
     title = "Changed meanwhile"
+    problem = "travellers-changed"
 
     def __init__(self, theirs: list[Traveller], yours: list[TravellerInput], version: int) -> None:
         super().__init__(
@@ -450,10 +453,18 @@ async def update_travellers(
 # ---------------------------------------------------------------- reading
 
 
+def booking_reference(raw: str) -> str | None:
+    """A typed or linked reference as stored (`yt-7k3q9m` -> `YT-7K3Q9M`); None for what
+    cannot be one, before a query meets the column's length."""
+    value = raw.strip().upper()
+    return value if _REFERENCE.fullmatch(value) else None
+
+
 async def booking_for(user: User, reference: str, *, admins: bool = True) -> Booking:
     """The booking if `user` owns it or (with `admins`) is an admin; NotFound for anyone
     else, so a reference cannot be probed."""
-    booking = await Booking.get_or_none(reference=reference.upper()).select_related("departure__trip__destination", "user")
+    reference = booking_reference(reference)
+    booking = reference and await Booking.get_or_none(reference=reference).select_related("departure__trip__destination", "user")
     if booking is None or (booking.user_id != user.id and not (admins and user.is_admin)):
         raise NotFound("We could not find that booking.")
     return booking

@@ -26,7 +26,7 @@ from tortoise.functions import Count, Min
 
 from yatri.errors import NotFound
 from yatri.models import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
-from yatri.parsing import FieldError, optional_day, optional_number
+from yatri.parsing import FieldError, optional_day, optional_number, single_line
 from yatri.services import booking
 
 PAGE_SIZE = 10
@@ -91,8 +91,7 @@ def parse_filters(params: Mapping[str, str], destination_slugs: Iterable[str]) -
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
 
-    # Control characters (a NUL breaks PostgreSQL text) never belong in a search.
-    q = "".join(ch if ch.isprintable() else " " for ch in params.get("q", "")).strip()
+    q = single_line(params.get("q", ""))
     if len(q) > MAX_QUERY_LENGTH:
         errors["q"] = f"Search text is too long: use at most {MAX_QUERY_LENGTH} characters."
     else:
@@ -397,6 +396,8 @@ async def trip_page(slug: str, today: date, now: datetime, cache: QueryCache | N
     """A published trip and its upcoming departures with seats left; NotFound otherwise."""
 
     async def load() -> tuple[Trip, list[Departure]] | None:
+        if not _is_slug(slug, 120):  # trips.slug
+            return None
         trip = await Trip.get_or_none(slug=slug, is_published=True).select_related("destination")
         if trip is None:
             return None
@@ -413,6 +414,11 @@ async def trip_page(slug: str, today: date, now: datetime, cache: QueryCache | N
     return TripPage(trip, await _departure_views(departures, now))
 
 
+def _is_slug(slug: str, max_length: int) -> bool:
+    """Could this be a slug in a column of `max_length`? Others are a 404 without a query."""
+    return 0 < len(slug) <= max_length and slug.isascii() and slug.isprintable()
+
+
 @dataclass
 class DestinationPage:
     destination: Destination
@@ -421,8 +427,8 @@ class DestinationPage:
 
 async def destination_page(slug: str, today: date, cache: QueryCache | None = None) -> DestinationPage:
     await _sync(cache)
-    destination = await _cached(cache, ("destination", slug), lambda: Destination.get_or_none(slug=slug))
-    if destination is None:
+    destination = _is_slug(slug, 80) and await _cached(cache, ("destination", slug), lambda: Destination.get_or_none(slug=slug))
+    if not destination:
         raise NotFound("We could not find that destination.")
     filters = TripFilters(destination=slug)
     ordered = await _cached(cache, ("search", today, filters.key()), lambda: _matching_ids(filters, today))

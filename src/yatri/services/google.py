@@ -53,6 +53,7 @@ class GoogleSignInFailed(Unauthorized):
     """The provider's answer could not be trusted; `reason` says why, for the log."""
 
     title = "Google sign-in failed"
+    problem = "google-sign-in-failed"
 
     def __init__(self, reason: str, detail: str = "We could not confirm your Google sign-in. Please try again.") -> None:
         super().__init__(detail)
@@ -62,6 +63,7 @@ class GoogleSignInFailed(Unauthorized):
 class ProviderUnavailable(YatriError):
     status = 503
     title = "Google sign-in is unavailable"
+    problem = "google-unavailable"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from yatri.models import (
     User,
     WebhookEvent,
 )
+from yatri.parsing import single_line
 from yatri.services import audit
 from yatri.services.booking import (
     HOLDING_STATUSES,
@@ -340,7 +341,7 @@ async def reject_payment(
 ) -> Payment:
     """The money did not arrive (or not in full): payment rejected with a reason, the
     traveller emailed; the booking waits for a new payment with a fresh short hold."""
-    reason = " ".join(reason.split())
+    reason = single_line(reason)
     if not reason:
         raise ValidationError({"reason": "Say why the payment is rejected; the traveller is told."})
     if len(reason) > 300:
@@ -373,7 +374,7 @@ async def reject_payment(
 async def mark_refund_paid(refund_id: int, reference: str, *, actor: User | None, now: datetime) -> Refund:
     """The operator (or the gateway) paid a refund out: refund paid with its reference; a
     cancelled booking whose refunds are all paid becomes refunded."""
-    reference = reference.strip()
+    reference = single_line(reference)
     if not reference:
         raise ValidationError({"reference": "Enter the bank or UPI reference of the refund payout."})
     if len(reference) > 64:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from yatri.errors import ValidationError
-from yatri.parsing import number_or
+from yatri.parsing import number_or, single_line
 
 FIELDS = ("full_name", "age", "gender", "phone", "email", "emergency_contact_name", "emergency_contact_phone")
 GENDERS = {"": "Prefer not to say", "female": "Female", "male": "Male", "other": "Other"}
@@ -37,11 +37,6 @@ class TravellerInput:
 def saved_details(traveller) -> dict:
     """A saved Traveller row's details, by the same field names as the form."""
     return {name: getattr(traveller, name) for name in FIELDS}
-
-
-def _text(raw: object) -> str:
-    # Control characters (a NUL breaks PostgreSQL) become spaces.
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(raw or "")).split())
 
 
 def _phone(raw: str) -> str:
@@ -70,26 +65,26 @@ def _traveller(n: int, fields: Mapping[str, object], errors: dict[str, str]) -> 
     def err(field: str, message: str) -> None:
         errors[f"t{n}-{field}"] = message
 
-    name = _text(fields.get("full_name"))
+    name = single_line(fields.get("full_name"))
     if len(name) < 2:
         err("full_name", "Enter the traveller's full name, as on their ID.")
     elif len(name) > 120:
         err("full_name", "Use at most 120 characters for the name.")
-    age = number_or(_text(fields.get("age")), None, MIN_AGE, MAX_AGE)
+    age = number_or(single_line(fields.get("age")), None, MIN_AGE, MAX_AGE)
     if age is None:
         err("age", f"Enter the age in whole years, from {MIN_AGE} to {MAX_AGE}.")
-    gender = _text(fields.get("gender")).lower()
+    gender = single_line(fields.get("gender")).lower()
     if gender not in GENDERS:
         err("gender", "Choose one of the listed options.")
     lead = n == 1
-    phone = _phone(_text(fields.get("phone")))
+    phone = _phone(single_line(fields.get("phone")))
     if (lead or phone) and not _PHONE.match(phone):
         err("phone", "Enter a mobile number of 10 to 15 digits, e.g. 98765 43210 or +91 98765 43210.")
-    email = _text(fields.get("email")).lower()
+    email = single_line(fields.get("email")).lower()
     if (lead or email) and (not _EMAIL.match(email) or len(email) > 254):
         err("email", "Enter an email address like name@example.com.")
-    contact = _text(fields.get("emergency_contact_name"))
-    contact_phone = _phone(_text(fields.get("emergency_contact_phone")))
+    contact = single_line(fields.get("emergency_contact_name"))
+    contact_phone = _phone(single_line(fields.get("emergency_contact_phone")))
     if lead and len(contact) < 2:
         err("emergency_contact_name", "Enter someone we can call in an emergency.")
     elif len(contact) > 120:

@@ -12,6 +12,7 @@ from yatri.services import accounts
 from yatri.web.auth import current_user, flash, login_user, logout_user, require_login, safe_next
 from yatri.web.clients import client_address, costly
 from yatri.web.clock import now
+from yatri.web.forms import read_form
 from yatri.web.render import render
 from yatri.web.sessions import current_session_hash
 
@@ -55,7 +56,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     email = _text(form, "email")
     target = safe_next(_text(form, "next"))
     try:
@@ -92,7 +93,7 @@ async def signup_page(request: web.Request) -> web.Response:
 
 @costly
 async def signup(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     values = {name: _text(form, name) for name in ("name", "email", "phone")}
     target = safe_next(_text(form, "next"))
     try:
@@ -138,8 +139,12 @@ async def reset_request_page(request: web.Request) -> web.Response:
 
 
 async def reset_request(request: web.Request) -> web.Response:
-    email = _text(await request.post(), "email")
-    found = await accounts.request_password_reset(email, now(request))
+    email = _text(await read_form(request), "email")
+    try:
+        found = await accounts.request_password_reset(email, now(request))
+    except ValidationError as exc:
+        context = {"form": {"email": email}, "errors": exc.errors, "sent": False}
+        return render(request, "pages/password_reset.html", context, status=422)
     if found is not None:
         user, token = found
         await request.app[NotifierKey].send(
@@ -161,7 +166,7 @@ async def reset_page(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     token = request.match_info["token"]
-    password = _text(await request.post(), "password")
+    password = _text(await read_form(request), "password")
     try:
         user = await accounts.reset_password(token, password, now(request))
     except ValidationError as exc:
@@ -198,7 +203,7 @@ async def account_page(request: web.Request) -> web.Response:
 
 @require_login
 async def update_profile(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     user = current_user(request)
     values = {"name": _text(form, "name"), "phone": _text(form, "phone")}
     try:
@@ -212,7 +217,7 @@ async def update_profile(request: web.Request) -> web.Response:
 
 @require_login
 async def change_password(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     user = current_user(request)
     try:
         await accounts.change_password(

@@ -17,6 +17,7 @@ from yarl import URL
 
 from yatri.errors import PermissionDenied
 from yatri.models import User
+from yatri.web.forms import read_form
 from yatri.web.render import is_htmx
 from yatri.web.sessions import rotate_session
 
@@ -32,6 +33,7 @@ CSRF_EXEMPT_PREFIXES = ("/api/", "/payments/webhook/")
 
 class CsrfFailed(PermissionDenied):
     title = "This form has expired"
+    problem = "csrf-failed"
 
     def __init__(self) -> None:
         super().__init__(
@@ -70,7 +72,7 @@ async def csrf_protect(request: web.Request, handler):
         expected = session.get(CSRF_FIELD)
         sent = request.headers.get(CSRF_HEADER)
         if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            sent = (await request.post()).get(CSRF_FIELD)
+            sent = (await read_form(request)).get(CSRF_FIELD)
         if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
             raise CsrfFailed()
     return await handler(request)

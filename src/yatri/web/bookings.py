@@ -24,6 +24,7 @@ from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.background import run_every
 from yatri.web.clients import costly
+from yatri.web.forms import read_form
 from yatri.web.render import render
 
 EXPIRE_EVERY_SECONDS = 30
@@ -72,7 +73,7 @@ async def book_page(request: web.Request) -> web.Response:
 async def review(request: web.Request) -> web.Response:
     """Step 3: the price breakdown, or the details form again with its messages."""
     ctx = await _departure_context(request)
-    form = await request.post()
+    form = await read_form(request)
     count = _count(form.get("count"))
     if form.get("action") == "edit":  # "Change details" on the review page
         return _form_page(request, ctx, count, form, {})
@@ -113,7 +114,7 @@ async def confirm(request: web.Request) -> web.Response:
     """Confirm: hold the seats. Sold out in the meantime, or a bad field: the form comes
     back with everything typed and the reason."""
     settings = request.app[SettingsKey]
-    form = await request.post()
+    form = await read_form(request)
     departure_id = _departure_id(request)
     count = _count(form.get("count"))
     try:
@@ -194,7 +195,7 @@ async def travellers_page(request: web.Request) -> web.Response:
 async def save_travellers(request: web.Request) -> web.Response:
     ctx = await _booking_context(request)
     booking = ctx["booking"]
-    form = await request.post()
+    form = await read_form(request)
     forms = traveller_forms(form, booking.seats)
     version = number_or(form.get("version"), 0)
     page = {**ctx, "forms": forms, "version": version, "errors": {}, "theirs": None, "genders": GENDERS}

@@ -131,7 +131,7 @@ async def error_pages(request: web.Request, handler):
             headers["Retry-After"] = str(exc.retry_after)
         if hasattr(exc, "challenge"):
             headers["WWW-Authenticate"] = exc.challenge
-        return error_response(request, exc.status, exc.title, exc.detail, headers=headers, **extra)
+        return error_response(request, exc.status, exc.title, exc.detail, headers=headers, problem=exc.problem, **extra)
     except Exception:
         request_id = request[RequestIdKey]
         log.exception(
@@ -143,13 +143,15 @@ async def error_pages(request: web.Request, handler):
 
 
 def error_response(
-    request: web.Request, status: int, title: str, detail: str, *, headers=None, **extra
+    request: web.Request, status: int, title: str, detail: str, *, headers=None, problem: str = "", **extra
 ) -> web.Response:
+    """The error as the request wants it. In problem+json, `type` is `/problems/<problem>`
+    with `title`, or `about:blank` with the HTTP status phrase as title (RFC 9457)."""
     request_id = request.get(RequestIdKey, "")
     if wants_problem_json(request):
         body = {
-            "type": "about:blank",
-            "title": title,
+            "type": f"/problems/{problem}" if problem else "about:blank",
+            "title": title if problem else HTTPStatus(status).phrase,
             "status": status,
             "detail": detail,
             "instance": request.path,

@@ -15,6 +15,7 @@ from yatri.services import payments
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.clients import costly
 from yatri.web.clock import now, today
+from yatri.web.forms import read_form
 from yatri.web.render import render
 
 log = logging.getLogger("yatri.payments")
@@ -50,7 +51,7 @@ async def pay_page(request: web.Request) -> web.Response:
 async def submit_utr(request: web.Request) -> web.Response:
     reference = request.match_info["ref"]
     user = current_user(request)
-    typed = str((await request.post()).get("utr", ""))
+    typed = str((await read_form(request)).get("utr", ""))
     settings = request.app[SettingsKey]
     try:
         await payments.submit_utr(

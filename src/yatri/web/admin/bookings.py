@@ -16,6 +16,7 @@ from yatri.services.paging import page_number
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import now, today, zone
 from yatri.web.auth import flash
+from yatri.web.forms import read_form
 from yatri.web.render import render
 
 async def booking_list(request: web.Request) -> web.Response:
@@ -41,7 +42,7 @@ async def booking_page(request: web.Request, *, status: int = 200, error: str = 
 
 
 async def confirm(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     note = " ".join(str(form.get("note", "")).split())[:300]
     reference = (await service.get_booking(request.match_info["ref"])).reference
     try:
@@ -54,7 +55,7 @@ async def confirm(request: web.Request) -> web.Response:
 
 
 async def cancel(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     full_refund = form.get("refund") == "full"
     reason = " ".join(str(form.get("reason", "")).split())[:200]
     reference = (await service.get_booking(request.match_info["ref"])).reference

@@ -24,6 +24,7 @@ from yatri.services import admin_catalogue as admin
 from yatri.services.admin_catalogue import DESTINATIONS, TRIPS, EditConflict, Entity, Seen
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.auth import flash
+from yatri.web.forms import read_form
 from yatri.web.render import is_htmx, render
 
 SECTIONS = {"trip": "trips", "destination": "destinations"}
@@ -118,7 +119,7 @@ def create_page(entity: Entity):
 
 def create(entity: Entity):
     async def handler(request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await read_form(request)
         try:
             record = await admin.create(entity, form, current_admin(request))
         except ValidationError as exc:
@@ -195,7 +196,7 @@ def field_save(entity: Entity):
     async def handler(request: web.Request) -> web.Response:
         record_id, name = request.match_info["id"], request.match_info["field"]
         entity.field(name)  # an unknown field is a 404 before anything else
-        form = await request.post()
+        form = await read_form(request)
         raw = str(form.get(name, ""))
         record = await admin.get(entity, record_id)
         try:
@@ -251,7 +252,7 @@ def _rerendering(entity: Entity, change):
 
 
 async def _publish(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     trip = await admin.set_published(record_id(request.match_info["id"], "trip"), form.get("published") == "1", current_admin(request))
     if not is_htmx(request):
         await flash(request, "Published: travellers can book it." if trip.is_published else "Unpublished: travellers no longer see it.")
@@ -259,7 +260,7 @@ async def _publish(request: web.Request) -> web.Response:
 
 
 async def _itinerary(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     record = await admin.get(TRIPS, request.match_info["id"])
     day = str(form.get("day", ""))
     typed = {"day": number_or(day, 0), "title": str(form.get("title", "")), "details": str(form.get("details", ""))}
@@ -278,7 +279,7 @@ async def _itinerary(request: web.Request) -> web.Response:
 
 def _upload(entity: Entity):
     async def change(request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await read_form(request)
         record = await admin.get(entity, request.match_info["id"])
         upload, alt = form.get("image"), str(form.get("alt", ""))
         data = upload.file.read() if isinstance(upload, web.FileField) else b""
@@ -296,7 +297,7 @@ IMAGE_STEPS = {"cover": 0, "up": -1, "down": 1}
 
 def _arrange(entity: Entity):
     async def change(request: web.Request) -> web.Response:
-        form: MultiDictProxy = await request.post()
+        form: MultiDictProxy = await read_form(request)
         image_id, op = str(form.get("image", "")), form.get("op")
         actor = current_admin(request)
         record = await admin.get(entity, request.match_info["id"])

@@ -21,6 +21,7 @@ from yatri.services.paging import page_number
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import now, today
 from yatri.web.auth import flash, safe_next
+from yatri.web.forms import read_form
 from yatri.web.render import is_htmx, render
 
 
@@ -39,7 +40,7 @@ async def trip_departures(request: web.Request, *, status: int = 200, errors: di
 
 
 async def add(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     trip = await service.get_trip(request.match_info["id"])
     typed = {k: str(form.get(k, "")) for k in ("starts_on", "ends_on", "capacity", "price")}
     try:
@@ -73,7 +74,7 @@ def _row_change(change):
     the departure's page with the message next to the field."""
 
     async def handler(request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await read_form(request)
         departure = await service.get_departure(request.match_info["id"])
         back = safe_next(str(form.get("next", "")), _page_url(departure.id))
         try:
@@ -118,7 +119,7 @@ async def cancel_page(request: web.Request, *, status: int = 200, error: str = "
 
 
 async def cancel(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     departure = await service.get_departure(request.match_info["id"])
     try:
         cancelled = await service.cancel_departure(

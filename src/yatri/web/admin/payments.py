@@ -19,6 +19,7 @@ from yatri.services import payments, statements
 from yatri.web.admin.common import admin
 from yatri.web.clock import now, today
 from yatri.web.auth import flash
+from yatri.web.forms import read_form
 from yatri.web.render import is_htmx, render
 
 SHOWN_PER_LIST = 300  # a statement's long tail of unrelated credits is counted, not all listed
@@ -68,7 +69,7 @@ async def verify(request: web.Request) -> web.Response:
 
 async def reject(request: web.Request) -> web.Response:
     payment_id = record_id(request.match_info["id"], "payment")
-    reason = str((await request.post()).get("reason", ""))
+    reason = str((await read_form(request)).get("reason", ""))
     try:
         payment = await payments.reject_payment(
             payment_id, reason, actor=admin(request), now=now(request),
@@ -82,7 +83,7 @@ async def reject(request: web.Request) -> web.Response:
 
 async def reconcile(request: web.Request) -> web.Response:
     """Upload a statement: show matches, mismatches and unmatched payments (nothing changes yet)."""
-    upload = (await request.post()).get("statement")
+    upload = (await read_form(request)).get("statement")
     problems, result = [], None
     try:
         if not isinstance(upload, web.FileField):
@@ -99,7 +100,7 @@ async def verify_matches(request: web.Request) -> web.Response:
     """Verify the chosen statement matches; each is its own transaction, so one that changed
     meanwhile is reported and the others still go through."""
     try:
-        chosen = [_match_value(value) for value in (await request.post()).getall("match", [])]
+        chosen = [_match_value(value) for value in (await read_form(request)).getall("match", [])]
     except ValueError:
         raise ValidationError({"match": "This form was changed; upload the statement again."}) from None
     if not chosen:
@@ -130,7 +131,7 @@ async def refunds(request: web.Request) -> web.Response:
 
 
 async def refund_paid(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     reference = str(form.get("reference", ""))
     back = "/admin/payments" if form.get("back") == "payments" else "/admin/refunds"
     try:

@@ -16,6 +16,7 @@ from yatri.services.paging import page_number
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import filled
 from yatri.web.auth import flash, logout_user, safe_next
+from yatri.web.forms import read_form
 from yatri.web.render import is_htmx, render
 
 
@@ -32,7 +33,7 @@ async def user_list(request: web.Request) -> web.Response:
 
 
 async def change_role(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     actor = current_admin(request)
     back = safe_next(str(form.get("next", "")), "/admin/users")
     user = await admin_users.get_user(request.match_info["id"])
