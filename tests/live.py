@@ -16,8 +16,9 @@ BIN = Path(sys.executable).parent
 
 
 class LiveServer:
-    def __init__(self, database_url: str, var_dir: Path, **env: str) -> None:
+    def __init__(self, database_url: str, var_dir: Path, serve_args: tuple[str, ...] = (), **env: str) -> None:
         self.port = free_port()
+        self.serve_args = serve_args
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "DATABASE_URL": database_url, "YATRI_VAR_DIR": str(var_dir), **env}
         self.process: subprocess.Popen | None = None
@@ -31,7 +32,7 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.process = subprocess.Popen(
-            [BIN / "yatri", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [BIN / "yatri", "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.serve_args],
             env=self.env, stdout=subprocess.DEVNULL, stderr=self.log,
         )  # fmt: skip
         deadline = time.monotonic() + 30

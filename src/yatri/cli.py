@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=_positive, default=1, help="server processes (gunicorn; PostgreSQL only)")
     serve.set_defaults(command=_serve)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(command=_migrate)
     sub.add_parser("demo-data", help="load the demo catalogue and admin (idempotent)").set_defaults(
@@ -45,14 +46,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args) -> None:
-    from aiohttp import web
+    from yatri.serve import serve
 
-    from yatri.app import create_app
-    from yatri.log import configure_logging
+    serve(settings, args.host, args.port, args.workers)
 
-    configure_logging(settings)
-    # request_context logs each request with its id, so aiohttp's own access log is off.
-    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None)
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number above 0, not {text!r}")
+    return int(text)
 
 
 def _migrate(settings: Settings, args) -> None:

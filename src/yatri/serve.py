@@ -1,0 +1,67 @@
+"""`yatri serve`: one process with aiohttp's own runner, or several under gunicorn.
+
+Several workers follow aiohttp's production deployment: gunicorn's pre-fork master with
+`aiohttp.GunicornWebWorker`. Each worker builds its own app from the environment after the
+fork (no state is shared but the database). SIGHUP starts new workers and retires the old
+ones gracefully; SIGTERM stops accepting, lets in-flight requests finish within
+GRACEFUL_SECONDS, then runs each worker's cleanup (background loops, database).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from aiohttp import web
+from gunicorn.app.base import BaseApplication
+
+from yatri.settings import Settings
+
+GRACEFUL_SECONDS = 30
+
+
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    from yatri.app import create_app
+    from yatri.log import configure_logging
+
+    configure_logging(settings)
+    if workers > 1 and settings.is_sqlite:
+        print(f"yatri: SQLite supports one server process; serving with 1 worker, not {workers} (use PostgreSQL for more)",
+              file=sys.stderr, flush=True)  # fmt: skip
+        workers = 1
+    if workers == 1:
+        # request_context logs each request with its id, so aiohttp's own access log is off.
+        web.run_app(create_app(settings), host=host, port=port, access_log=None, print=None,
+                    shutdown_timeout=GRACEFUL_SECONDS)  # fmt: skip
+        return
+    _Gunicorn(bind=_bind(host, port), workers=workers).run()
+
+
+def _bind(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+async def _app_factory() -> web.Application:
+    """Run by each gunicorn worker after the fork."""
+    from yatri.app import create_app
+
+    return create_app(Settings.from_env())
+
+
+class _Gunicorn(BaseApplication):
+    """gunicorn's master, configured from code instead of its command line."""
+
+    def __init__(self, **options) -> None:
+        self.options = {
+            "worker_class": "aiohttp.GunicornWebWorker",
+            "graceful_timeout": GRACEFUL_SECONDS,
+            "accesslog": None,  # request_context logs each request
+            **options,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return _app_factory
