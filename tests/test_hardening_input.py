@@ -213,6 +213,11 @@ async def test_a_form_body_that_is_not_utf8_is_400_on_login_logout_and_admin_pos
         headers={"Content-Type": "multipart/form-data; boundary=x", "X-CSRF-Token": csrf},
     )  # fmt: skip
     assert multipart.status == 400
+    for content_type in ("multipart/form-data", "application/x-www-form-urlencoded; charset=bogus"):
+        odd = await client.post(f"/admin/users/{asha.id}/role", data=b"role=admin", headers={"Content-Type": content_type, "X-CSRF-Token": csrf})
+        assert odd.status == 400, content_type
+    gzipped = {**RAW, "Content-Encoding": "gzip", "X-CSRF-Token": csrf}
+    assert (await client.post(f"/admin/users/{asha.id}/role", data=b"not gzip", headers=gzipped)).status == 400
     assert (await User.get(id=asha.id)).role == Role.TRAVELLER  # nothing changed
     assert (await client.get("/admin/users")).status == 200  # still signed in: the logout did not happen
 
@@ -238,6 +243,8 @@ async def test_json_too_deep_or_with_a_lone_surrogate_is_422_problem_json(client
         assert problem["errors"] == [{"field": "body", "message": "The body is not valid JSON."}]
     patched = await client.patch("/api/v1/me", data=body, headers={**JSON, **auth, "If-Match": '"v1"'})
     assert patched.status == 422
+    gzipped = await client.post("/api/v1/auth/token", data=b"not gzip", headers={**JSON, "Content-Encoding": "gzip"})
+    assert gzipped.status == 422 and (await gzipped.json())["errors"][0]["field"] == "body"
     assert not await Booking.exists()
 
 

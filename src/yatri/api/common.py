@@ -73,7 +73,10 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         raise UnsupportedMediaType("Send the body as application/json.")
     if (request.content_length or 0) > MAX_BODY:
         raise ValidationError({"body": "The body is too large."})
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.RequestPayloadError:  # it does not decompress as its Content-Encoding says
+        raise ValidationError({"body": "The body could not be read."}) from None
     if len(raw) > MAX_BODY:
         raise ValidationError({"body": "The body is too large."})
     try:
