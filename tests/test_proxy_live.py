@@ -1,0 +1,105 @@
+"""Caddy (Debian's package) in front of `yatri serve --workers 2` on loopback, with
+`tls internal`: HTTPS, the HTTP to HTTPS redirect, X-Forwarded-For believed only from
+TRUSTED_PROXIES, and Secure session cookies in production. (Server-sent events through
+the proxy are not tested: Yatri has no SSE endpoint yet.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.live import LiveServer
+from tests.smtp import free_port
+
+TEMPLATE = Path(__file__).with_name("Caddyfile.template")
+PRODUCTION = {
+    "YATRI_ENV": "production",
+    "SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
+    "BASE_URL": "https://localhost",
+}
+
+pytestmark = pytest.mark.skipif(shutil.which("caddy") is None, reason="Caddy is not installed (apt-get install caddy)")
+
+
+class Caddy:
+    def __init__(self, home: Path, **ports: int) -> None:
+        self.home = home
+        self.http_port, self.https_port = free_port(), free_port()
+        text = TEMPLATE.read_text()
+        for name, value in {"http_port": self.http_port, "https_port": self.https_port, **ports}.items():
+            text = text.replace("{" + name + "}", str(value))
+        self.config = home / "Caddyfile"
+        self.config.write_text(text)
+        # Its internal CA and certificates live under XDG_DATA_HOME, not the user's home.
+        self.env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config")}
+        self.log = tempfile.TemporaryFile()
+
+    @property
+    def root_certificate(self) -> Path:
+        return self.home / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+
+    def __enter__(self) -> Caddy:
+        command = ["caddy", "run", "--config", str(self.config), "--adapter", "caddyfile"]
+        self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.monotonic() + 20
+        while not self.root_certificate.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.log.seek(0)
+                raise RuntimeError(f"caddy did not start: {self.log.read().decode(errors='replace')}")
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        self.log.close()
+
+
+def client_addresses(server: LiveServer, path: str) -> list[str]:
+    """The client address of each request to `path` in the server's JSON access log."""
+    lines = (json.loads(line) for line in server.output().splitlines() if line.startswith("{"))
+    return [line["client"] for line in lines if line.get("logger") == "yatri.access" and line.get("path") == path]
+
+
+@pytest.fixture
+def database_url(database_url):
+    if database_url.startswith("sqlite"):
+        pytest.skip("two workers share PostgreSQL")
+    return database_url
+
+
+async def test_caddy_serves_yatri_over_https(database_url, tmp_path):
+    app = LiveServer(database_url, tmp_path / "var", serve_args=("--workers", "2"), TRUSTED_PROXIES="127.0.0.1", **PRODUCTION)
+    untrusted = LiveServer(database_url, tmp_path / "var1", **PRODUCTION)
+    with app, untrusted, Caddy(tmp_path, app_port=app.port, untrusted_port=untrusted.port) as caddy:
+        # The client trusts Caddy's own internal CA, which it wrote into its data folder.
+        tls = ssl.create_default_context(cafile=caddy.root_certificate)
+        https = f"https://localhost:{caddy.https_port}"
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls)) as http:
+            async with http.get(f"http://localhost:{caddy.http_port}/trips?page=1", allow_redirects=False) as response:
+                assert response.status == 308
+                assert response.headers["Location"].startswith("https://localhost")
+                assert response.headers["Location"].endswith("/trips?page=1")
+
+            async with http.get(https + "/login") as response:
+                assert response.status == 200
+                assert "Strict-Transport-Security" in response.headers  # production mode, through the proxy
+                cookie = response.headers["Set-Cookie"]
+                assert "Secure" in cookie and "HttpOnly" in cookie
+
+            for path in ("/healthz", "/untrusted/healthz"):
+                async with http.get(https + path, headers={"X-Forwarded-For": "203.0.113.7"}) as response:
+                    assert response.status == 200
+            async with http.get(https + "/metrics") as response:
+                assert response.status == 404  # blocked at the proxy
+        assert client_addresses(app, "/healthz")[-1] == "203.0.113.7"  # Caddy is in TRUSTED_PROXIES
+        assert client_addresses(untrusted, "/healthz")[-1] == "127.0.0.1"  # without it, the header is ignored
