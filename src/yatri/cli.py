@@ -1,4 +1,4 @@
-"""The `yatri` command line: serve, migrate, demo-data, create-admin."""
+"""The `yatri` command line: serve, migrate, demo-data, create-admin, backup, restore."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from pathlib import Path
 
 from tortoise.context import TortoiseContext
 
@@ -38,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo-data", help="load the demo catalogue and admin (idempotent)").set_defaults(
         command=_demo_data
     )
+    backup = sub.add_parser("backup", help="write the database and the media into one archive file")
+    backup.add_argument("file", type=Path)
+    backup.set_defaults(command=_backup)
+    restore = sub.add_parser("restore", help="restore an archive written by `yatri backup`")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
+    restore.set_defaults(command=_restore)
     admin = sub.add_parser("create-admin", help="create an admin; the password is read from a prompt or stdin")
     admin.add_argument("email")
     admin.add_argument("--name", default=None)
@@ -64,6 +72,21 @@ def _migrate(settings: Settings, args) -> None:
 
     asyncio.run(apply_migrations(settings.database_url, progress=progress))
     print("database is up to date")
+
+
+def _backup(settings: Settings, args) -> None:
+    from yatri.backup import backup
+
+    manifest = backup(settings, args.file)
+    print(f"backed up the {manifest.kind} database ({manifest.migration or 'no migrations'}) and media to {args.file}")
+
+
+def _restore(settings: Settings, args) -> None:
+    from yatri.backup import restore
+
+    manifest = restore(settings, args.file, force=args.force)
+    print(f"restored the {manifest.kind} database ({manifest.migration or 'no migrations'}) "
+          f"and media of {manifest.created_at}; run `yatri migrate` if this release is newer")  # fmt: skip
 
 
 def _demo_data(settings: Settings, args) -> None:
