@@ -48,3 +48,13 @@ def test_create_admin_refuses_a_short_password(cli_env):
     result = _yatri(cli_env, "create-admin", "ravi@example.com", stdin="short\n")
     assert result.returncode == 2
     assert "at least 10 characters" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(("a" * 300 + "@example.com",), "Enter an email address"), (("ravi@example.com", "--name", "R" * 200), "under 120 characters")],
+)
+def test_create_admin_refuses_text_longer_than_its_column(cli_env, args, message):
+    result = _yatri(cli_env, "create-admin", *args, stdin="correct horse battery\n")
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr

@@ -286,16 +286,19 @@ async def create_admin(email: str, password: str, name: str | None = None) -> tu
 
     Returns the user and whether it was created.
     """
-    email = normalise_email(email)
+    email = login_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise ValidationError({"email": f"{email!r} is not an email address."})
     check_password(password)
+    profile, errors = clean_profile(name or email.split("@")[0][:120], "")
+    if errors:
+        raise ValidationError(errors)
     user = await User.get_or_none(email=email)
     created = user is None
     if created:
         user = await User.create(
             email=email,
-            name=name or email.split("@")[0],
+            name=profile["name"],
             password_hash=await asyncio.to_thread(hash_password, password),
             role=Role.ADMIN,
             email_verified=True,
