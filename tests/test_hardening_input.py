@@ -359,6 +359,13 @@ async def test_a_nul_in_text_that_reaches_a_column_or_a_query_is_never_a_databas
     assert cancelled.status == 303
     [entry] = await AuditLog.filter(entity="departure", action="cancelled")
     assert entry.data["reason"] == "snow fall"
+    booking = await hold(admin, await make_departure(days_ahead=60), count=1)
+    page = await (await client.get(f"/admin/bookings/{booking.reference}")).text()
+    response = await client.post(
+        f"/admin/bookings/{booking.reference}/cancel", data={"csrf_token": csrf_in(page), "reason": "rain\x00"}, allow_redirects=False
+    )
+    assert response.status == 303
+    assert all("\x00" not in str(row.data) for row in await AuditLog.filter(entity="booking"))
 
 
 @pytest.mark.parametrize("raw", NOT_ASCII_NUMBERS[:4])

@@ -433,7 +433,7 @@ async def sign_in_with_google(claims: dict) -> User:
     async with in_transaction():
         user = await User.get_or_none(oidc_issuer=issuer, google_sub=sub) or await User.get_or_none(email=email)
         if user is None:
-            name = " ".join(str(claims.get("name") or "").split())[:120] or email.split("@")[0]
+            name = single_line(claims.get("name"))[:120] or email.split("@")[0]
             user = await User.create(email=email, name=name, oidc_issuer=issuer, google_sub=sub, email_verified=True)
             await record("user", user.id, "google_signup", actor=user, data={"issuer": issuer})
         elif (user.oidc_issuer, user.google_sub) != (issuer, sub):

@@ -267,7 +267,7 @@ async def get(entity: Entity, raw_id: int | str) -> Model:
 
 async def list_trips(q: str = "", status: str = "all") -> list[Trip]:
     query = Trip.all().prefetch_related("destination")
-    words = " ".join(_clean(q).split())[:100]
+    words = single_line(q)[:100]
     if words:
         query = query.filter(Q(title__icontains=words) | Q(slug__icontains=words) | Q(destination__name__icontains=words))
     if status == "published":
@@ -279,7 +279,7 @@ async def list_trips(q: str = "", status: str = "all") -> list[Trip]:
 
 async def list_destinations(q: str = "") -> list[Destination]:
     query = Destination.all()
-    words = " ".join(_clean(q).split())[:100]
+    words = single_line(q)[:100]
     if words:
         query = query.filter(Q(name__icontains=words) | Q(region__icontains=words) | Q(slug__icontains=words))
     return await query.order_by("name")

@@ -10,6 +10,7 @@ from aiohttp import web
 from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey
 from yatri.models import BookingStatus
+from yatri.parsing import single_line
 from yatri.services import admin_bookings as service
 from yatri.services.booking import CANCELLABLE, STATUS_LABELS, TRANSITIONS, cancel_booking, confirm_booking, send_booking_mail
 from yatri.services.paging import page_number
@@ -43,7 +44,7 @@ async def booking_page(request: web.Request, *, status: int = 200, error: str = 
 
 async def confirm(request: web.Request) -> web.Response:
     form = await read_form(request)
-    note = " ".join(str(form.get("note", "")).split())[:300]
+    note = single_line(form.get("note"))[:300]
     reference = (await service.get_booking(request.match_info["ref"])).reference
     try:
         booking = await confirm_booking(reference, actor=current_admin(request), now=now(request), note=note)
@@ -57,7 +58,7 @@ async def confirm(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     form = await read_form(request)
     full_refund = form.get("refund") == "full"
-    reason = " ".join(str(form.get("reason", "")).split())[:200]
+    reason = single_line(form.get("reason"))[:200]
     reference = (await service.get_booking(request.match_info["ref"])).reference
     try:
         booking = await cancel_booking(
