@@ -374,3 +374,14 @@ def test_settings_numbers_are_ascii_too(raw):
 
     with pytest.raises(SettingsError, match="HOLD_MINUTES must be a whole number above 0"):
         Settings.from_env({"HOLD_MINUTES": raw})
+
+
+@pytest.mark.parametrize("slug", ["manali\x00", "m" * 81])
+async def test_an_api_destination_slug_no_row_can_have_is_a_field_message(client, slug):
+    admin = await make_user("ops@example.com", role=Role.ADMIN)
+    await make_departure()
+    token = (await (await client.post("/api/v1/auth/token", json={"email": admin.email, "password": PASSWORD})).json())["access_token"]
+    trip = {"title": "Bhrigu Lake", "kind": "trek", "destination": slug, "days": 3, "difficulty": "easy", "price_paise": 100_000, "summary": "A lake."}
+    response = await client.post("/api/v1/admin/trips", json=trip, headers={"Authorization": f"Bearer {token}"})
+    assert response.status == 422
+    assert (await response.json())["errors"] == [{"field": "destination", "message": "Use the slug of an existing destination."}]

@@ -20,6 +20,7 @@ from yatri.services import admin_departures as departures
 from yatri.parsing import FieldError, record_id, rupees_text
 from yatri.services.admin_catalogue import TRIPS, Seen
 from yatri.services.booking import send_booking_mail
+from yatri.services.catalogue import is_slug
 
 # API name -> admin form field, and how a JSON value is typed into that field.
 TRIP_FIELDS = {
@@ -95,7 +96,8 @@ async def _trip_form(body: dict) -> dict[str, str]:
         try:
             raw = _as_text(name, kind, value)
             if name == "destination":
-                found = await Destination.get_or_none(slug=raw.strip().lower()[:80])
+                slug = raw.strip().lower()
+                found = await Destination.get_or_none(slug=slug) if is_slug(slug, 80) else None
                 if found is None:
                     raise FieldError("Use the slug of an existing destination.")
                 raw = str(found.id)

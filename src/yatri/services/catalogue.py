@@ -396,7 +396,7 @@ async def trip_page(slug: str, today: date, now: datetime, cache: QueryCache | N
     """A published trip and its upcoming departures with seats left; NotFound otherwise."""
 
     async def load() -> tuple[Trip, list[Departure]] | None:
-        if not _is_slug(slug, 120):  # trips.slug
+        if not is_slug(slug, 120):  # trips.slug
             return None
         trip = await Trip.get_or_none(slug=slug, is_published=True).select_related("destination")
         if trip is None:
@@ -414,7 +414,7 @@ async def trip_page(slug: str, today: date, now: datetime, cache: QueryCache | N
     return TripPage(trip, await _departure_views(departures, now))
 
 
-def _is_slug(slug: str, max_length: int) -> bool:
+def is_slug(slug: str, max_length: int) -> bool:
     """Could this be a slug in a column of `max_length`? Others are a 404 without a query."""
     return 0 < len(slug) <= max_length and slug.isascii() and slug.isprintable()
 
@@ -427,7 +427,7 @@ class DestinationPage:
 
 async def destination_page(slug: str, today: date, cache: QueryCache | None = None) -> DestinationPage:
     await _sync(cache)
-    destination = _is_slug(slug, 80) and await _cached(cache, ("destination", slug), lambda: Destination.get_or_none(slug=slug))
+    destination = is_slug(slug, 80) and await _cached(cache, ("destination", slug), lambda: Destination.get_or_none(slug=slug))
     if not destination:
         raise NotFound("We could not find that destination.")
     filters = TripFilters(destination=slug)
