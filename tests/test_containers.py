@@ -113,3 +113,24 @@ def test_the_caddyfile_proxies_to_the_workers():
     assert '"dial":"127.0.0.1:8080"' in json.dumps(adapt(), separators=(",", ":"))
     compose = json.dumps(adapt(YATRI_UPSTREAM="yatri:8080", YATRI_DOMAIN="yatri.example.com"), separators=(",", ":"))
     assert '"dial":"yatri:8080"' in compose and '"host":["yatri.example.com"]' in compose
+
+
+def test_the_systemd_units_run_yatri_commands_that_parse():
+    from yatri.cli import _parser
+
+    commands = {}
+    for unit in ("yatri.service", "yatri-backup.service"):
+        for line in (PROJECT_ROOT / "deploy" / unit).read_text().splitlines():
+            if line.startswith("Exec") and "/opt/yatri/.venv/bin/yatri " in line:
+                command = re.sub(r"\$\([^)]*\)", "TIME", line.split("/opt/yatri/.venv/bin/yatri ", 1)[1])
+                words = command.rstrip("'").split()
+                commands[words[0]] = _parser().parse_args(words)
+    assert set(commands) == {"migrate", "serve", "backup"}
+    assert commands["serve"].workers == 2 and commands["serve"].host == "127.0.0.1"
+    service = (PROJECT_ROOT / "deploy" / "yatri.service").read_text()
+    assert "KillMode=mixed" in service  # SIGTERM to gunicorn's master only, which stops its workers
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in service
+    timer = (PROJECT_ROOT / "deploy" / "yatri-backup.timer").read_text()
+    calendar = re.search(r"^OnCalendar=(.+)$", timer, re.M).group(1)
+    if shutil.which("systemd-analyze"):
+        subprocess.run(["systemd-analyze", "calendar", calendar], capture_output=True, check=True)
