@@ -385,3 +385,11 @@ async def test_an_api_destination_slug_no_row_can_have_is_a_field_message(client
     response = await client.post("/api/v1/admin/trips", json=trip, headers={"Authorization": f"Bearer {token}"})
     assert response.status == 422
     assert (await response.json())["errors"] == [{"field": "destination", "message": "Use the slug of an existing destination."}]
+
+
+async def test_rejecting_a_payment_that_is_not_there_is_404_with_or_without_htmx(client):
+    admin = await make_user("ops@example.com", role=Role.ADMIN)
+    csrf = await login(client, admin)
+    for headers in ({}, {"HX-Request": "true"}):
+        response = await client.post(f"/admin/payments/{MAX_ID}/reject", data={"csrf_token": csrf, "reason": ""}, headers=headers)
+        assert response.status == 404, headers

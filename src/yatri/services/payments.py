@@ -341,12 +341,12 @@ async def reject_payment(
 ) -> Payment:
     """The money did not arrive (or not in full): payment rejected with a reason, the
     traveller emailed; the booking waits for a new payment with a fresh short hold."""
+    reference = await _payment_booking(payment_id)  # NotFound first: a reason is for a payment that is there
     reason = single_line(reason)
     if not reason:
         raise ValidationError({"reason": "Say why the payment is rejected; the traveller is told."})
     if len(reason) > 300:
         raise ValidationError({"reason": f"Keep the reason under 300 characters (it has {len(reason)})."})
-    reference = await _payment_booking(payment_id)
     async with locked_departure_and_booking(reference) as booking:
         payment = await _submitted(payment_id)
         payment.status, payment.rejection_reason = PaymentStatus.REJECTED, reason
