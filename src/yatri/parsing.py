@@ -1,4 +1,4 @@
-"""Numbers, dates and money that people type or put in a URL: parsed here, once.
+"""Numbers, dates, money and one-line text that people type or put in a URL: parsed here, once.
 
 `str.isdigit()` is true for '²', '٣' and full-width digits, `int()` takes some of them, and
 `int()` of a 5,000-digit string raises: so a number is ASCII digits of bounded length first,
@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from yatri.errors import NotFound
 
+_D = TypeVar("_D")
 MAX_ID = 2**31 - 1  # PostgreSQL `integer`: every id and version column
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 _WHOLE = re.compile(r"[0-9]{1,18}")
@@ -45,7 +47,7 @@ def optional_number(raw: object, low: int = 0, high: int = MAX_ID, message: str 
     return None if raw is None or str(raw).strip() == "" else whole_number(raw, low, high, message)
 
 
-def number_or(raw: object, default: int, low: int = 0, high: int = MAX_ID) -> int:
+def number_or(raw: object, default: _D, low: int = 0, high: int = MAX_ID) -> int | _D:
     """As `whole_number`, but anything refused is `default` (a page number, a hidden field)."""
     try:
         return whole_number(raw, low, high)

@@ -16,7 +16,7 @@ COMPONENTS = {
             "description": "RFC 9457 problem details.",
             "required": ["type", "title", "status", "detail"],
             "properties": {
-                "type": {"type": "string"},
+                "type": {"type": "string", "description": "about:blank (the title is the HTTP status phrase) or /problems/<slug>"},
                 "title": {"type": "string"},
                 "status": {"type": "integer"},
                 "detail": {"type": "string"},
