@@ -39,7 +39,7 @@ from tests.helpers import make_user
 
 # Tables whose rows a refused request may rightly write: who is signed in, and the
 # counters that throttle refused attempts.
-UNWATCHED_TABLES = {"sessions", "login_attempts", "tortoise_migrations", "rate_limits", "throttle_counters"}
+UNWATCHED_TABLES = {"sessions", "login_attempts", "tortoise_migrations", "rate_counters"}
 
 
 @dataclass
