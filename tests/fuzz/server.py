@@ -63,7 +63,11 @@ class Seed:
 
 class FuzzServer:
     def __init__(self, database_url: str, var_dir) -> None:
-        self.settings = Settings(database_url=database_url, var_dir=var_dir, razorpay_webhook_secret="whsec-fuzz")
+        # The per-client limits would answer most examples with 429: fuzz what is behind them.
+        self.settings = Settings(
+            database_url=database_url, var_dir=var_dir, razorpay_webhook_secret="whsec-fuzz",
+            rate_limit_api_per_minute=10**6, rate_limit_forms_per_minute=10**6,
+        )  # fmt: skip
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.identities: list[Identity] = []
