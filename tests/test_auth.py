@@ -157,3 +157,12 @@ async def test_expired_rows_are_cleaned_up(client, settings):
 )
 def test_next_accepts_only_local_paths(target, expected):
     assert safe_next(target) == expected
+
+
+async def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_500(client):
+    await csrf_from(client, "/login")
+    for sent in ({"data": b"csrf_token=%FF&email=%FE"}, {"data": b"", "headers": {"X-CSRF-Token": "t\u00f6ken"}}):
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sent.pop("headers", {})}
+        response = await client.post("/login", headers=headers, allow_redirects=False, **sent)
+        assert response.status == 403, sent
+        assert "This form has expired" in await response.text()

@@ -73,7 +73,8 @@ async def csrf_protect(request: web.Request, handler):
         sent = request.headers.get(CSRF_HEADER)
         if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             sent = (await read_form(request)).get(CSRF_FIELD)
-        if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        # Bytes: compare_digest refuses str with non-ASCII characters (a forged %FF token).
+        if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode()):
             raise CsrfFailed()
     return await handler(request)
 
