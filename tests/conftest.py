@@ -106,6 +106,15 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
+def shared_database_url(database_url) -> str:
+    """For tests of several server processes on one database: PostgreSQL only, since
+    several processes on one SQLite file are not supported."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("several processes share PostgreSQL; SQLite serves with one process")
+    return database_url
+
+
+@pytest.fixture
 def smtp_outbox():
     """A real local SMTP server; tests that ask for it get an app that mails to it."""
     with SmtpServer() as server:

@@ -7,6 +7,7 @@ import sys
 import pytest
 from tortoise.context import TortoiseContext
 
+from yatri.cli import main
 from yatri.db import tortoise_config
 from yatri.models import Role, User
 from yatri.services.accounts import verify_password
@@ -58,3 +59,11 @@ def test_create_admin_refuses_text_longer_than_its_column(cli_env, args, message
     result = _yatri(cli_env, "create-admin", *args, stdin="correct horse battery\n")
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--workers", "٣"], ["--workers", "0"], ["--workers", "9" * 5000], ["--port", "²"], ["--port", "65536"]])
+def test_serve_takes_ascii_bounded_numbers_only(args, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["serve", *args])
+    assert exit.value.code == 2
+    assert f"argument {args[0]}: must be a whole number from" in capsys.readouterr().err

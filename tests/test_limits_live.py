@@ -28,19 +28,12 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def database_url(database_url):
-    if database_url.startswith("sqlite"):
-        pytest.skip("several processes share PostgreSQL; SQLite supports one process")
-    return database_url
-
-
-@pytest.fixture
-def start_servers(database_url, tmp_path):
+def start_servers(shared_database_url, tmp_path):
     """`async with start_servers(**env) as urls`: two server processes on the database."""
 
     @asynccontextmanager
     async def start(**env: str):
-        with LiveServer(database_url, tmp_path / "var0", **env) as one, LiveServer(database_url, tmp_path / "var1", **env) as two:
+        with LiveServer(shared_database_url, tmp_path / "var0", **env) as one, LiveServer(shared_database_url, tmp_path / "var1", **env) as two:
             yield [one.url, two.url]
 
     return start
@@ -75,8 +68,8 @@ def verdicts(results: list[tuple[int, str | None]], allowed: int, verdict: int) 
     return statuses
 
 
-async def test_forty_wrong_passwords_at_once_get_at_most_five_verdicts(database_url, start_servers):
-    await make_user(database_url)
+async def test_forty_wrong_passwords_at_once_get_at_most_five_verdicts(shared_database_url, start_servers):
+    await make_user(shared_database_url)
     async with start_servers() as urls, form_sessions(urls, "/login") as sessions:
 
         async def guess(n: int) -> tuple[int, str | None]:
@@ -94,8 +87,8 @@ async def test_forty_wrong_passwords_at_once_get_at_most_five_verdicts(database_
                 assert response.status == 429
 
 
-async def test_forty_api_logins_at_once_get_at_most_five_verdicts(database_url, start_servers):
-    await make_user(database_url)
+async def test_forty_api_logins_at_once_get_at_most_five_verdicts(shared_database_url, start_servers):
+    await make_user(shared_database_url)
     async with start_servers() as urls, aiohttp.ClientSession() as api:
 
         async def guess(n: int) -> tuple[int, str | None]:
@@ -107,8 +100,8 @@ async def test_forty_api_logins_at_once_get_at_most_five_verdicts(database_url, 
         assert statuses.count(401) == 5
 
 
-async def test_forty_reset_requests_at_once_send_at_most_three_mails(database_url, start_servers):
-    await make_user(database_url)
+async def test_forty_reset_requests_at_once_send_at_most_three_mails(shared_database_url, start_servers):
+    await make_user(shared_database_url)
     with SmtpServer() as smtp:
         async with start_servers(SMTP_URL=smtp.url) as urls, form_sessions(urls, "/password-reset") as sessions:
 

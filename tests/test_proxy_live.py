@@ -70,16 +70,9 @@ def client_addresses(server: LiveServer, path: str) -> list[str]:
     return [line["client"] for line in lines if line.get("logger") == "yatri.access" and line.get("path") == path]
 
 
-@pytest.fixture
-def database_url(database_url):
-    if database_url.startswith("sqlite"):
-        pytest.skip("two workers share PostgreSQL")
-    return database_url
-
-
-async def test_caddy_serves_yatri_over_https(database_url, tmp_path):
-    app = LiveServer(database_url, tmp_path / "var", serve_args=("--workers", "2"), TRUSTED_PROXIES="127.0.0.1", **PRODUCTION)
-    untrusted = LiveServer(database_url, tmp_path / "var1", **PRODUCTION)
+async def test_caddy_serves_yatri_over_https(shared_database_url, tmp_path):
+    app = LiveServer(shared_database_url, tmp_path / "var", serve_args=("--workers", "2"), TRUSTED_PROXIES="127.0.0.1", **PRODUCTION)
+    untrusted = LiveServer(shared_database_url, tmp_path / "var1", **PRODUCTION)
     with app, untrusted, Caddy(tmp_path, app_port=app.port, untrusted_port=untrusted.port) as caddy:
         # The client trusts Caddy's own internal CA, which it wrote into its data folder.
         tls = ssl.create_default_context(cafile=caddy.root_certificate)

@@ -45,15 +45,8 @@ def wait_for_workers(master: int, count: int, other_than: set[int] = frozenset()
     raise AssertionError(f"expected {count} workers, have {worker_pids(master)} (old: {other_than})")
 
 
-@pytest.fixture
-def postgres_url(database_url):
-    if database_url.startswith("sqlite"):
-        pytest.skip("several workers share PostgreSQL; SQLite serves with one (tested below)")
-    return database_url
-
-
-async def test_two_workers_answer_and_sighup_replaces_them(postgres_url, tmp_path):
-    with LiveServer(postgres_url, tmp_path / "var", serve_args=("--workers", "2")) as server:
+async def test_two_workers_answer_and_sighup_replaces_them(shared_database_url, tmp_path):
+    with LiveServer(shared_database_url, tmp_path / "var", serve_args=("--workers", "2")) as server:
         master = server.process.pid
         first = wait_for_workers(master, 2)
         async with aiohttp.ClientSession() as http:
@@ -86,10 +79,10 @@ class StalledOutbox(Outbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-async def test_sigterm_lets_the_request_in_flight_finish(postgres_url, tmp_path):
+async def test_sigterm_lets_the_request_in_flight_finish(shared_database_url, tmp_path):
     smtp = SmtpServer()
     smtp.outbox = smtp._controller.handler = StalledOutbox()
-    with smtp, LiveServer(postgres_url, tmp_path / "var", serve_args=("--workers", "2"), SMTP_URL=smtp.url) as server:
+    with smtp, LiveServer(shared_database_url, tmp_path / "var", serve_args=("--workers", "2"), SMTP_URL=smtp.url) as server:
         server.yatri("create-admin", "asha@example.com", input=PASSWORD + "\n")
         master = server.process.pid
         workers = wait_for_workers(master, 2)

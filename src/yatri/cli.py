@@ -12,6 +12,7 @@ from tortoise.context import TortoiseContext
 
 from yatri.db import apply_migrations, open_database
 from yatri.errors import ValidationError, YatriError
+from yatri.parsing import FieldError, whole_number
 from yatri.settings import Settings, SettingsError
 
 
@@ -32,8 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the web server")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=_positive, default=1, help="server processes (gunicorn; PostgreSQL only)")
+    serve.add_argument("--port", type=_whole_number(0, 65535), default=8080)
+    serve.add_argument("--workers", type=_whole_number(1, 64), default=1, help="server processes (gunicorn; PostgreSQL only)")
     serve.set_defaults(command=_serve)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(command=_migrate)
     sub.add_parser("demo-data", help="load the demo catalogue and admin (idempotent)").set_defaults(
@@ -59,10 +60,17 @@ def _serve(settings: Settings, args) -> None:
     serve(settings, args.host, args.port, args.workers)
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number above 0, not {text!r}")
-    return int(text)
+def _whole_number(low: int, high: int):
+    """An argparse type: ASCII digits in [low, high] (int() takes '٣' and 5,000 digits)."""
+
+    def parse(text: str) -> int:
+        message = f"must be a whole number from {low} to {high}, not {text[:20]!r}"
+        try:
+            return whole_number(text, low, high, message)
+        except FieldError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
 def _migrate(settings: Settings, args) -> None:
