@@ -28,7 +28,7 @@ from yatri.models import AccountToken, LoginAttempt, RefreshToken, Role, Session
 from yatri.parsing import single_line
 from yatri.services import google
 from yatri.services.audit import record
-from yatri.services.limits import lock_keys
+from yatri.services.locks import lock, lock_keys, rows
 
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
@@ -146,11 +146,7 @@ async def update_profile(user: User, name: str, phone: str = "", *, expected_ver
     if errors:
         raise ValidationError(errors)
     async with in_transaction() as conn:
-        if conn.capabilities.dialect == "sqlite":  # take the write lock first, as booking.locked_departure
-            await conn.execute_query("UPDATE users SET version = version WHERE id = ?", [user.id])
-            current = await User.get(id=user.id).using_db(conn)
-        else:
-            current = await User.select_for_update().get(id=user.id).using_db(conn)
+        [[current]] = await lock(conn, rows(User, id=user.id))
         if expected_version is not None and current.version != expected_version:
             raise PreconditionFailed(
                 f"The profile changed since you read it (it is now version {current.version}). "

@@ -18,8 +18,8 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from yatri.parsing import MAX_ID, FieldError, number_or, paise, record_id, rupee
 from yatri.services import audit
 from yatri.services.booking import MAX_SEATS
 from yatri.services.catalogue import bump_version
+from yatri.services.locks import locked
 from yatri.services.media import MediaStore
 from yatri.web.filters import rupees  # the one formatting of money, also used in conflict messages
 
@@ -288,20 +289,9 @@ async def list_destinations(q: str = "") -> list[Destination]:
 # ---------------------------------------------------------------- writing
 
 
-@asynccontextmanager
-async def _locked(entity: Entity, record_id: int) -> AsyncIterator[Model]:
-    """A transaction holding the record's lock (as services/booking.locked_departure)."""
-    async with in_transaction() as conn:
-        model = entity.model
-        if conn.capabilities.dialect == "sqlite":
-            table = model._meta.db_table
-            await conn.execute_query(f"UPDATE {table} SET version = version WHERE id = ?", [record_id])
-            record = await model.get_or_none(id=record_id).using_db(conn)
-        else:
-            record = await model.select_for_update().get_or_none(id=record_id).using_db(conn)
-        if record is None:
-            raise NotFound(f"There is no such {entity.noun}.")
-        yield record
+def _locked(entity: Entity, record_id: int) -> AbstractAsyncContextManager[Model]:
+    """A transaction holding the record's lock."""
+    return locked(entity.model, f"There is no such {entity.noun}.", id=record_id)
 
 
 @dataclass(frozen=True)

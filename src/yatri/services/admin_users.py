@@ -16,6 +16,7 @@ from yatri.models import Role, User
 from yatri.parsing import record_id, single_line
 from yatri.services import audit
 from yatri.services.accounts import end_sessions
+from yatri.services.locks import lock, rows
 from yatri.services.paging import Page, paginate
 
 PER_PAGE = 25
@@ -51,18 +52,10 @@ def parse_role(raw: str) -> Role:
         raise ValidationError({"role": "Choose admin or traveller."}) from None
 
 
-async def _lock_admins(conn) -> list[User]:
-    """Every admin row, locked (PostgreSQL) or behind the database's write lock (SQLite)."""
-    if conn.capabilities.dialect == "sqlite":
-        await conn.execute_query("UPDATE users SET role = role WHERE role = ?", [Role.ADMIN.value])
-        return list(await User.filter(role=Role.ADMIN).using_db(conn))
-    return list(await User.filter(role=Role.ADMIN).select_for_update().using_db(conn))
-
-
 async def set_role(user_id: int | str, role: Role, actor: User) -> User:
     """Make the user an admin or a traveller. Returns the user; a no-op when nothing changes."""
     async with in_transaction() as conn:
-        admins = await _lock_admins(conn)
+        [admins] = await lock(conn, rows(User, role=Role.ADMIN))
         user = await get_user(user_id)
         before = Role(user.role)
         if before == role:

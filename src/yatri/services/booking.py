@@ -26,6 +26,7 @@ from yatri.models import (
     AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, RefundStatus, Traveller, User,
 )  # fmt: skip
 from yatri.services.audit import record
+from yatri.services.locks import lock, locked, rows
 from yatri.services.notify import Notifier
 from yatri.services.pricing import price_breakdown
 from yatri.services.travellers import TravellerInput, saved_details
@@ -79,55 +80,34 @@ async def seats_taken(departure_id: int, now: datetime) -> int:
 
 @asynccontextmanager
 async def locked_departure(departure_id: int) -> AsyncIterator[Departure]:
-    """A transaction holding the departure's lock: concurrent seat changes wait their turn.
-
-    PostgreSQL: `SELECT ... FOR UPDATE` on the departure row. SQLite has no row locks:
-    the transaction's first statement is a write to the row, which takes the database's
-    write lock at once (as `BEGIN IMMEDIATE` would), so processes sharing the file queue
-    on `busy_timeout` instead of failing on a lock upgrade.
-    """
-    async with in_transaction() as conn:
-        if conn.capabilities.dialect == "sqlite":
-            await conn.execute_query("UPDATE departures SET capacity = capacity WHERE id = ?", [departure_id])
-            departure = await Departure.get_or_none(id=departure_id).using_db(conn)
-        else:
-            departure = await Departure.select_for_update().get_or_none(id=departure_id).using_db(conn)
-        if departure is None:
-            raise NotFound("This departure does not exist.")
+    """A transaction holding the departure's lock: concurrent seat changes wait their turn."""
+    async with locked(Departure, "This departure does not exist.", id=departure_id) as departure:
         yield departure
 
 
 @asynccontextmanager
 async def locked_booking(reference: str) -> AsyncIterator[Booking]:
-    """A transaction holding the booking's row lock, with its departure and trip fetched.
-
-    Lock order, to avoid deadlocks: a change that needs both locks takes the
-    departure's first (`locked_departure`), then the booking's.
-    """
-    async with in_transaction() as conn:
-        if conn.capabilities.dialect == "sqlite":
-            await conn.execute_query("UPDATE bookings SET version = version WHERE reference = ?", [reference])
-            booking = await Booking.get_or_none(reference=reference).using_db(conn)
-        else:
-            booking = await Booking.select_for_update().get_or_none(reference=reference).using_db(conn)
-        if booking is None:
-            raise NotFound("We could not find that booking.")
-        await booking.fetch_related("departure__trip", using_db=conn)
+    """A transaction holding the booking's row lock, with its departure and trip fetched."""
+    async with locked(Booking, "We could not find that booking.", reference=reference) as booking:
+        await booking.fetch_related("departure__trip")
         yield booking
 
 
 @asynccontextmanager
 async def locked_departure_and_booking(reference: str) -> AsyncIterator[Booking]:
-    """Both locks, in the safe order, for changes that may take seats back for a booking
-    (a lapsed hold confirmed or paid late); `booking.departure` is the locked row."""
+    """Both locks, for changes that may take seats back for a booking (a lapsed hold
+    confirmed or paid late); `booking.departure` is the locked row."""
     found = await Booking.get_or_none(reference=reference).only("id", "departure_id")
     if found is None:
         raise NotFound("We could not find that booking.")
-    async with locked_departure(found.departure_id) as departure:
-        async with locked_booking(reference) as booking:
-            await departure.fetch_related("trip")
-            booking.departure = departure
-            yield booking
+    async with in_transaction() as conn:
+        departures, bookings = await lock(conn, rows(Departure, id=found.departure_id), rows(Booking, id=found.id))
+        if not (departures and bookings):
+            raise NotFound("We could not find that booking.")
+        departure, booking = departures[0], bookings[0]
+        await departure.fetch_related("trip")
+        booking.departure = departure
+        yield booking
 
 
 def holds_seats(booking: Booking, now: datetime) -> bool:

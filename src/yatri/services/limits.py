@@ -1,33 +1,14 @@
 """Limits that hold however many requests arrive at once, on any number of server
-processes: a lock per key for count-then-record steps, and per-minute request counters.
-Both live in the database, so every process sees the same state."""
+processes: per-minute request counters in the database, so every process sees the same
+state (count-then-record steps take `locks.lock_keys`)."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from datetime import datetime
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from yatri.errors import TooManyRequests
 from yatri.models import RateCounter
-
-
-async def lock_keys(conn: BaseDBAsyncClient, *keys: str) -> None:
-    """Inside a transaction: wait until no other transaction holds any of these keys, and
-    hold them until this one ends. PostgreSQL takes an advisory transaction lock per key
-    (in one order, so two callers never wait for each other). Tortoise runs one SQLite
-    transaction at a time in a process, and one process per SQLite file is what is
-    supported, so there the transaction itself is the lock."""
-    if conn.capabilities.dialect == "sqlite":
-        return
-    for number in sorted({_key_number(key) for key in keys}):
-        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [number])
-
-
-def _key_number(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
 def _minute(now: datetime) -> int:

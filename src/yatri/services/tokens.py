@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import Unauthorized
 from yatri.models import RefreshToken, User
+from yatri.services.locks import lock, rows
 from yatri.settings import Settings
 
 ACCESS_LIFETIME = timedelta(minutes=15)
@@ -108,7 +109,8 @@ async def refresh_tokens(raw: str, settings: Settings, now: datetime) -> TokenPa
     """Trade a refresh token for a new pair. The old one stops working."""
     reused = False
     async with in_transaction() as conn:
-        token = await RefreshToken.filter(token_hash=_hash(raw)).select_for_update().using_db(conn).first()
+        [found] = await lock(conn, rows(RefreshToken, token_hash=_hash(raw)))
+        token = found[0] if found else None
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             raise Unauthorized("The refresh token is not valid. Sign in again.")
         user = await User.get_or_none(id=token.user_id, is_active=True).using_db(conn)
