@@ -11,7 +11,8 @@ import pytest
 
 from yatri.errors import NotFound, YatriError
 from yatri.models import AuditLog, Booking, Departure, Role, Traveller, Trip, User
-from yatri.parsing import MAX_ID, FieldError, day, paise, record_id, whole_number
+from yatri.parsing import MAX_ID, FieldError, day, record_id, whole_number
+from yatri.services.money import parse_rupees as paise
 
 from tests.booking_data import COMPANION_FORM, LEAD_FORM, TODAY, form_for, hold, make_departure
 from tests.helpers import PASSWORD, csrf_in, login, make_user

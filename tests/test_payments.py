@@ -13,7 +13,7 @@ from PIL import Image
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.keys import NotifierKey
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, RefundStatus
-from yatri.services import payments
+from yatri.services import money, payments
 
 from tests.payments_data import NOW, TODAY, held_booking, operator, submitted_payment, traveller
 
@@ -30,9 +30,9 @@ def decode_qr(svg: str) -> list[str]:
 
 def test_the_upi_link_is_exact_to_the_paisa_and_url_encoded():
     assert payments.upi_link("yatri.demo@okaxis", "Yatri Demo Travels", 2_520_050, "YT-7K3Q9M", "Hampta Pass Trek") == LINK
-    assert payments.amount_text(5) == "0.05"
-    assert payments.amount_text(100) == "1.00"
-    assert payments.amount_text(1_234_567_891) == "12345678.91"
+    assert money.amount_text(5) == "0.05"
+    assert money.amount_text(100) == "1.00"
+    assert money.amount_text(1_234_567_891) == "12345678.91"
     odd = payments.upi_link("a.b@okhdfc", "Ravi & Sons", 100, "YT-2222AA", "Spiti: 10 days & more")
     assert "pn=Ravi%20%26%20Sons" in odd and "tn=Spiti%3A%2010%20days%20%26%20more%20YT-2222AA" in odd
 

@@ -1,17 +1,17 @@
-"""Numbers, dates, money and one-line text that people type or put in a URL: parsed here, once.
+"""Numbers, dates and one-line text that people type or put in a URL: parsed here, once.
 
 `str.isdigit()` is true for '²', '٣' and full-width digits, `int()` takes some of them, and
 `int()` of a 5,000-digit string raises: so a number is ASCII digits of bounded length first,
 then a value within its field's bounds. Dates are `YYYY-MM-DD` within the years below, so
 that date arithmetic and time zones never overflow. Every refusal is a `FieldError` whose
-message is shown next to the field (or `NotFound` for an id in a path).
+message is shown next to the field (or `NotFound` for an id in a path). Rupees typed into
+a form are parsed by `services.money.parse_rupees`.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 from typing import TypeVar
 
 from yatri.errors import NotFound
@@ -21,7 +21,6 @@ MAX_ID = 2**31 - 1  # PostgreSQL `integer`: every id and version column
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 _WHOLE = re.compile(r"[0-9]{1,18}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_RUPEES = re.compile(r"([0-9]{1,18})(?:\.([0-9]{1,2}))?")
 
 
 class FieldError(ValueError):
@@ -79,20 +78,3 @@ def day(raw: object, label: str = "") -> date:
 
 def optional_day(raw: object, label: str = "") -> date | None:
     return None if raw is None or str(raw).strip() == "" else day(raw, label)
-
-
-def paise(raw: object, max_rupees: int, message: str = "") -> int:
-    """Rupees as typed ('9,950', '₹9950' or '9950.50') to integer paise, above 0."""
-    value = str(raw).strip().removeprefix("₹").replace(",", "").strip() if isinstance(raw, str) else ""
-    match = _RUPEES.fullmatch(value)
-    amount = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0")) if match else 0
-    if amount <= 0:
-        raise FieldError(message or "Enter a price in rupees above 0, like 9950 or 9950.50.")
-    if amount > max_rupees * 100:
-        raise FieldError(f"Enter a price up to {max_rupees:,} rupees.")
-    return amount
-
-
-def rupees_text(amount_paise: int) -> str:
-    """Paise as the rupees a form takes ('9950.5'): what the API hands to `paise`."""
-    return f"{Decimal(amount_paise) / 100:f}"

@@ -17,7 +17,8 @@ from yatri.keys import NotifierKey
 from yatri.models import Destination
 from yatri.services import admin_catalogue as catalogue
 from yatri.services import admin_departures as departures
-from yatri.parsing import FieldError, record_id, rupees_text
+from yatri.parsing import FieldError, record_id
+from yatri.services.money import rupees_text
 from yatri.services.admin_catalogue import TRIPS, Seen
 from yatri.services.booking import send_booking_mail
 from yatri.services.catalogue import is_slug

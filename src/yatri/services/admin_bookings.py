@@ -19,10 +19,10 @@ from tortoise.expressions import Q
 from yatri.errors import NotFound
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, Trip
 from yatri.parsing import MAX_ID, optional_day, optional_number, record_id
+from yatri.services.money import rupees
 from yatri.services.admin_audit import Entry, entry, filter_value
 from yatri.services.booking import STATUS_LABELS, RefundQuote, booking_reference, counting_bookings, refund_quote
 from yatri.services.paging import Page, paginate
-from yatri.web.filters import rupees  # the one formatting of money, also used in the manifest
 
 PER_PAGE = 30
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).

@@ -30,13 +30,13 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import Destination, Difficulty, Trip, TripKind, User
-from yatri.parsing import MAX_ID, FieldError, number_or, paise, record_id, rupees_text, single_line, whole_number
+from yatri.parsing import MAX_ID, FieldError, number_or, record_id, single_line, whole_number
 from yatri.services import audit
 from yatri.services.booking import MAX_SEATS
 from yatri.services.catalogue import bump_version
 from yatri.services.locks import locked
 from yatri.services.media import MediaStore
-from yatri.web.filters import rupees  # the one formatting of money, also used in conflict messages
+from yatri.services.money import parse_rupees, rupees, rupees_text
 
 MAX_PRICE_RUPEES = 10_000_000
 MAX_DAYS = 60
@@ -98,7 +98,7 @@ def whole_numbers(low: int, high: int) -> Callable[[str], int]:
 
 def parse_price(raw: str) -> int:
     """Rupees as typed ('9,950' or '9950.50') to paise."""
-    return paise(raw, MAX_PRICE_RUPEES)
+    return parse_rupees(raw, MAX_PRICE_RUPEES)
 
 
 def choice(options: type) -> Callable[[str], str]:

@@ -28,6 +28,7 @@ from yatri.errors import NotFound
 from yatri.models import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
 from yatri.parsing import FieldError, optional_day, optional_number, single_line
 from yatri.services import booking
+from yatri.services.money import paise_of
 
 PAGE_SIZE = 10
 MAX_QUERY_LENGTH = 100
@@ -334,9 +335,9 @@ def _filter_query(filters: TripFilters, today: date):
     if filters.difficulty:
         query = query.filter(difficulty=filters.difficulty)
     if filters.min_price is not None:
-        query = query.filter(price_paise__gte=filters.min_price * 100)
+        query = query.filter(price_paise__gte=paise_of(filters.min_price))
     if filters.max_price is not None:
-        query = query.filter(price_paise__lte=filters.max_price * 100)
+        query = query.filter(price_paise__lte=paise_of(filters.max_price))
     if filters.date_from or filters.date_to:
         runs = Departure.filter(booking.listed_departures(today), starts_on__gte=filters.date_from or today)
         if filters.date_to:

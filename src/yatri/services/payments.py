@@ -47,6 +47,7 @@ from yatri.services.booking import (
     send_booking_mail,
     set_status,
 )
+from yatri.services.money import amount_text
 from yatri.services.notify import Notifier
 from yatri.services.pricing import price_breakdown
 
@@ -61,11 +62,6 @@ PAYABLE = (BookingStatus.HELD, BookingStatus.PENDING_PAYMENT, BookingStatus.EXPI
 
 
 # --- the UPI link and QR code ------------------------------------------------------
-
-
-def amount_text(paise: int) -> str:
-    """12345 paise -> '123.45': exact, from integers (never a float)."""
-    return f"{paise // 100}.{paise % 100:02d}"
 
 
 def upi_note(trip_title: str, reference: str) -> str:
