@@ -20,9 +20,11 @@ class Migration(migrations.Migration):
             field=fields.CharField(null=True, max_length=255),
         ),
         # Every identity linked so far came from Google (the only provider until now).
+        # Back down, the subject alone is unique again and means Google's: other
+        # providers' links are dropped (those users sign in with a password or Google).
         ops.RunSQL(
             "UPDATE users SET oidc_issuer = 'https://accounts.google.com' WHERE google_sub IS NOT NULL",
-            reverse_sql="UPDATE users SET oidc_issuer = NULL",
+            reverse_sql="UPDATE users SET google_sub = NULL WHERE oidc_issuer IS NULL OR oidc_issuer <> 'https://accounts.google.com'",
         ),
         ops.AddConstraint(
             model_name='User',

@@ -29,4 +29,6 @@ class Migration(migrations.Migration):
             name='succeeded',
             field=fields.BooleanField(null=True),
         ),
+        # Back down, `succeeded` is NOT NULL again: an attempt never checked counts as failed.
+        ops.RunSQL("SELECT 1", reverse_sql="UPDATE login_attempts SET succeeded = false WHERE succeeded IS NULL"),
     ]

@@ -25,9 +25,12 @@ class LiveServer:
         # The server's log goes to a file: an unread pipe fills up and stalls the server.
         self.log = tempfile.TemporaryFile()
 
+    def command(self, *args: str) -> list:
+        return [BIN / "yatri", *args]
+
     def yatri(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [BIN / "yatri", *args], input=input, env=self.env, capture_output=True, text=True, timeout=60, check=True
+            self.command(*args), input=input, env=self.env, capture_output=True, text=True, timeout=60, check=True
         )
 
     def __enter__(self) -> LiveServer:

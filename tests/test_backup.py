@@ -70,6 +70,17 @@ async def execute(url: str, sql: str) -> None:
         await db.close()
 
 
+async def fetch(url: str, sql: str) -> list[tuple]:
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite://")) as db:
+            return [tuple(row) for row in db.execute(sql)]
+    db = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        return [tuple(row) for row in await db.fetch(sql)]
+    finally:
+        await db.close()
+
+
 async def wipe(url: str) -> None:
     if url.startswith("sqlite"):
         path = Path(url.removeprefix("sqlite://"))

@@ -1,6 +1,7 @@
 """`yatri migrate` builds the schema from migrations/ on an empty database of each kind."""
 
 import asyncio
+import importlib
 import subprocess
 import sys
 import uuid
@@ -12,9 +13,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from tests.conftest import DB_KINDS, create_postgres_database, drop_postgres_database
-from yatri.db import apply_migrations, tortoise_config
+from tests.test_backup import PG_TABLES, TABLES, fetch, snapshot
+from yatri.db import apply_migrations, migration_names, migration_target, tortoise_config
 from yatri.models import (
-    AuditLog, Booking, Departure, Destination, Payment, Refund, Role, Session, Traveller, Trip, User,
+    AccountToken, AuditLog, Booking, CatalogueVersion, Departure, Destination, LoginAttempt, Payment, RateCounter, RefreshToken, Refund,
+    Role, Session, Traveller, Trip, User, WebhookEvent,
 )  # fmt: skip
 from yatri.services.booking import new_reference
 
@@ -105,3 +108,96 @@ async def test_identities_linked_before_the_issuer_column_are_google_ones(empty_
         await User.create(email="ravi@example.com", name="Ravi", oidc_issuer="https://login.example.org", google_sub="1098")
         with pytest.raises(IntegrityError):
             await User.create(email="x@example.com", name="X", oidc_issuer="https://accounts.google.com", google_sub="1098")
+
+
+async def _fill_every_table(url: str) -> None:
+    """A row in every table, including what later migrations relaxed: an attempt never
+    checked (succeeded NULL) and the same subject at two issuers."""
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        await _use_every_model()
+        now = datetime.now(UTC)
+        google = await User.create(email="meera@example.com", name="Meera", oidc_issuer="https://accounts.google.com", google_sub="77")
+        await User.create(email="ravi@example.com", name="Ravi", oidc_issuer="https://login.example.org", google_sub="77")
+        await LoginAttempt.create(email="meera@example.com", ip="203.0.113.9", succeeded=None)
+        await LoginAttempt.create(email="meera@example.com", ip="203.0.113.9", succeeded=True)
+        await RefreshToken.create(user=google, family="f" * 32, token_hash="b" * 64, expires_at=now + timedelta(days=1))
+        await RateCounter.create(bucket="api", client="203.0.113.9", minute=1, hits=3)
+        await AccountToken.create(user=google, purpose="verify_email", token_hash="c" * 64, expires_at=now)
+        await WebhookEvent.create(provider="razorpay", event_id="evt_1", event_type="payment.captured")
+        await CatalogueVersion.create()
+
+
+def test_every_migration_has_a_downgrade():
+    for name in migration_names():
+        module = importlib.import_module(f"migrations.{name}")
+        irreversible = [op for op in module.Migration.operations if not op.reversible]
+        assert not irreversible, f"{name} cannot be undone: {irreversible}"
+
+
+async def _rows(url: str) -> tuple[dict[str, int], list[str]]:
+    """Each table's row count (the applied migrations apart), and the booking references."""
+    level = await snapshot(url)
+    applied = level["counts"].pop("tortoise_migrations")
+    assert applied == len(await fetch(url, "SELECT name FROM tortoise_migrations"))
+    return level["counts"], level["references"]
+
+
+async def test_walk_down_and_up_every_migration_with_data(empty_database_url):
+    """Down one migration at a time to the first, up again, to zero and back: the rows
+    survive every step whose tables survive it, and the last step serves every model."""
+    url = empty_database_url
+    names = migration_names()
+    await apply_migrations(url)
+    await _fill_every_table(url)
+    filled, references = await _rows(url)
+    assert all(filled.values()) and references, filled  # every table holds a row
+    tables_at = {names[-1]: set(filled)}
+    for name in reversed(names[:-1]):
+        await apply_migrations(url, target=migration_target(name))
+        counts, level_references = await _rows(url)
+        tables_at[name] = set(counts)
+        assert level_references == references
+        assert counts == {table: filled[table] for table in counts}
+        assert len(await fetch(url, "SELECT name FROM tortoise_migrations")) == names.index(name) + 1
+    assert "rate_counters" not in tables_at[names[3]] and "refresh_tokens" not in tables_at[names[0]]
+    # Down past 0005 an unchecked attempt counts as failed; past 0004 a subject means Google's.
+    assert await fetch(url, "SELECT succeeded FROM login_attempts ORDER BY id") in ([(False,), (True,)], [(0,), (1,)])
+    assert await fetch(url, "SELECT email FROM users WHERE google_sub = '77'") == [("meera@example.com",)]
+
+    for name in names[1:]:
+        await apply_migrations(url, target=migration_target(name))
+        counts, level_references = await _rows(url)
+        assert set(counts) == tables_at[name] and level_references == references
+        assert counts == {table: filled[table] if table in tables_at[names[0]] else 0 for table in counts}
+    assert await fetch(url, "SELECT oidc_issuer FROM users WHERE email = 'meera@example.com'") == [("https://accounts.google.com",)]
+
+    await apply_migrations(url, target=migration_target("zero"))
+    assert await fetch(url, PG_TABLES if url.startswith("postgres") else TABLES) == [("tortoise_migrations",)]
+    await apply_migrations(url)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        await _use_every_model()
+
+
+def test_yatri_migrate_to_goes_down_and_up(tmp_path):
+    env = {"DATABASE_URL": f"sqlite://{tmp_path}/cli.sqlite3", "PATH": "/usr/bin:/bin"}
+
+    def migrate(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "yatri", "migrate", *args], env=env, capture_output=True, text=True)
+
+    names = migration_names()
+    assert migrate().returncode == 0
+    down = migrate("--to", names[1][:4])
+    assert down.returncode == 0, down.stderr
+    assert [line for line in down.stdout.splitlines() if line.startswith("unapplied")] == [
+        f"unapplied models.{name}" for name in reversed(names[2:])
+    ]
+    assert f"database is at models.{names[1]}" in down.stdout
+    assert "unapplied models.0001_initial" in migrate("--to", "zero").stdout
+    up = migrate("--to", names[2])
+    assert up.stdout.splitlines()[:3] == [f"applied models.{name}" for name in names[:3]]
+    for wrong in ("9", "000", "x" * 5000):
+        refused = migrate("--to", wrong)
+        assert refused.returncode == 2 and "argument --to" in refused.stderr and "Traceback" not in refused.stderr
+    assert "or zero" in migrate("--to", "9").stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tortoise.context import TortoiseContext
 
-from yatri.db import apply_migrations, open_database
+from yatri.db import ZERO, apply_migrations, migration_target, open_database
 from yatri.errors import ValidationError, YatriError
 from yatri.parsing import FieldError, whole_number
 from yatri.settings import Settings, SettingsError
@@ -36,7 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_whole_number(0, 65535), default=8080)
     serve.add_argument("--workers", type=_whole_number(1, 64), default=1, help="server processes (gunicorn; PostgreSQL only)")
     serve.set_defaults(command=_serve)
-    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(command=_migrate)
+    migrate = sub.add_parser("migrate", help="apply pending database migrations, or go up or down to one")
+    migrate.add_argument("--to", metavar="NAME", type=_migration_target, default=None,
+                         help="stop at this migration (its name or number, e.g. 0003), undoing later ones; zero undoes all")  # fmt: skip
+    migrate.set_defaults(command=_migrate)
     sub.add_parser("demo-data", help="load the demo catalogue and admin (idempotent)").set_defaults(
         command=_demo_data
     )
@@ -73,13 +76,25 @@ def _whole_number(low: int, high: int):
     return parse
 
 
-def _migrate(settings: Settings, args) -> None:
-    def progress(event: str, app_label: str, name: str) -> None:
-        if event == "apply_done":
-            print(f"applied {app_label}.{name}")
+def _migration_target(text: str) -> str:
+    try:
+        return migration_target(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
-    asyncio.run(apply_migrations(settings.database_url, progress=progress))
-    print("database is up to date")
+
+def _migrate(settings: Settings, args) -> None:
+    done = {"apply_done": "applied", "rollback_done": "unapplied"}
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event in done:
+            print(f"{done[event]} {app_label}.{name}")
+
+    asyncio.run(apply_migrations(settings.database_url, progress=progress, target=args.to))
+    if args.to is None:
+        print("database is up to date")
+    else:
+        print("no migration is applied" if args.to == ZERO else f"database is at {args.to}")
 
 
 def _backup(settings: Settings, args) -> None:

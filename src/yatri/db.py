@@ -14,6 +14,7 @@ from yatri import PROJECT_ROOT
 from yatri.settings import Settings
 
 MIGRATIONS_MODULE = "migrations"
+APP_LABEL = "models"
 
 
 def tortoise_config(database_url: str) -> dict:
@@ -23,7 +24,7 @@ def tortoise_config(database_url: str) -> dict:
     return {
         "connections": {connection: _with_busy_timeout(database_url)},
         "apps": {
-            "models": {
+            APP_LABEL: {
                 "models": ["yatri.models"],
                 "default_connection": connection,
                 "migrations": MIGRATIONS_MODULE,
@@ -38,7 +39,11 @@ def _with_busy_timeout(database_url: str) -> str:
     """SQLite: wait up to 10 s for another process's write lock instead of failing at once."""
     if not database_url.startswith("sqlite://") or "busy_timeout" in database_url:
         return database_url
-    return database_url + ("&" if "?" in database_url else "?") + "busy_timeout=10000"
+    return _with_param(database_url, "busy_timeout=10000")
+
+
+def _with_param(database_url: str, param: str) -> str:
+    return database_url + ("&" if "?" in database_url else "?") + param
 
 
 def _prepare(database_url: str) -> None:
@@ -75,14 +80,49 @@ def database_context(ctx: TortoiseContext):
 
 
 async def apply_migrations(database_url: str, progress=None, target: str | None = None) -> None:
-    """Apply every pending migration in migrations/ to the database (or up to `target`,
-    e.g. `models.0003_...`, as tests of a data migration do)."""
+    """Apply every pending migration in migrations/ to the database, or go up or down to
+    `target` (`models.0003_...`: that one and those before it stay applied; `ZERO`: none)."""
     _prepare(database_url)
+    sqlite = database_url.startswith("sqlite://")
+    # SQLite changes a column by copying the table and dropping the old one, which the
+    # rows referring to it forbid while foreign keys are enforced: off for migrations,
+    # checked after (SQLite's documented way to alter a table).
+    config = tortoise_config(_with_param(database_url, "foreign_keys=OFF") if sqlite else database_url)
     with TortoiseContext() as ctx:
         try:
-            await migrate(config=tortoise_config(database_url), progress=progress, target=target)
+            await migrate(config=config, progress=progress, target=target)
+            if sqlite:
+                await _check_foreign_keys(ctx.connections.get(next(iter(config["connections"]))))
         finally:
             await ctx.close_connections()
+
+
+async def _check_foreign_keys(connection) -> None:
+    _, broken = await connection.execute_query("PRAGMA foreign_key_check")
+    if broken:
+        raise RuntimeError(f"a migration left rows whose foreign keys point nowhere: {[tuple(row) for row in broken[:5]]}")
+
+
+# `yatri migrate --to zero` unapplies every migration (Tortoise's name for before the first).
+ZERO = f"{APP_LABEL}.__first__"
+
+
+def migration_names() -> list[str]:
+    """The migrations in migrations/, oldest first (their names start with a number)."""
+    return sorted(path.stem for path in (PROJECT_ROOT / MIGRATIONS_MODULE).glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def migration_target(name: str) -> str:
+    """`yatri migrate --to NAME`: a migration's name or the start of one (`0003`), or
+    `zero`, as the target apply_migrations takes. ValueError names the choices."""
+    if name == "zero":
+        return ZERO
+    names = migration_names()
+    matches = [known for known in names if known == name] or [known for known in names if known.startswith(name)]
+    if len(matches) != 1:
+        raise ValueError(f"{name[:80]!r} is {'ambiguous' if matches else 'not a migration'}: "
+                         f"one of {', '.join(names)} or zero")  # fmt: skip
+    return f"{APP_LABEL}.{matches[0]}"
 
 
 # For Tortoise's own command line (`make migrations` runs `tortoise makemigrations`).
