@@ -8,7 +8,8 @@ from aiohttp import web
 from yatri.models import Role
 from yatri.models import Session as SessionRow
 from yatri.web.auth import require_admin, require_login, safe_next
-from yatri.web.sessions import COOKIE_NAME, delete_expired
+from yatri.services.accounts import delete_expired_sessions
+from yatri.web.sessions import COOKIE_NAME
 
 from tests.helpers import PASSWORD, csrf_from, login, make_user
 
@@ -138,8 +139,9 @@ async def test_expired_rows_are_cleaned_up(client, settings):
     user = await make_user()
     await login(client, user)
     now = datetime.now(timezone.utc)
-    assert await delete_expired(settings, now) == 0
-    assert await delete_expired(settings, now + timedelta(days=31)) == 1
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    assert await delete_expired_sessions(idle, now) == 0
+    assert await delete_expired_sessions(idle, now + timedelta(days=31)) == 1
     assert await SessionRow.all().count() == 0
 
 

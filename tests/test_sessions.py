@@ -7,7 +7,7 @@ import asyncio
 from yatri.models import LoginAttempt, RateCounter
 from yatri.models import Session as SessionRow
 from yatri.services import limits
-from yatri.web import sessions
+from yatri import jobs
 from yatri.web.sessions import COOKIE_NAME
 
 from tests.helpers import PASSWORD, app, clock, csrf_from, login, make_user  # noqa: F401 - fixtures
@@ -50,7 +50,7 @@ async def test_signing_up_starts_a_new_session(client):
 
 
 async def test_the_clean_up_runs_periodically(client, clock, monkeypatch):
-    monkeypatch.setattr(sessions, "CLEANUP_EVERY_SECONDS", 0.05)
+    monkeypatch.setattr(jobs, "CLEANUP_EVERY_SECONDS", 0.05)
     user = await make_user()
     await login(client, user)
     await LoginAttempt.create(email=user.email, ip="10.0.0.1", succeeded=False, created_at=clock.now)
@@ -58,7 +58,7 @@ async def test_the_clean_up_runs_periodically(client, clock, monkeypatch):
     clock.move(days=31)
 
     # The loop started with the app sleeps the old interval first; start another one.
-    context = sessions.session_cleanup(client.app)
+    context = jobs.clean_up_rows(client.app)
     await anext(context)
     try:
         for _ in range(100):

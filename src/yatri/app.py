@@ -12,6 +12,7 @@ from aiohttp_session import session_middleware
 
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
+from yatri.jobs import clean_up_rows, expire_holds
 from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, MediaKey, MetricsKey, NotifierKey, OidcKey, SettingsKey, StaticKey
 from yatri.services.catalogue import QueryCache
 from yatri.services.google import OidcProvider
@@ -20,12 +21,11 @@ from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
 from yatri.web.auth import TEMPLATE_DEFAULTS, csrf_protect, load_user, template_context
-from yatri.web.bookings import expire_holds
 from yatri.web.clients import rate_limit
 from yatri.web.middlewares import error_pages, request_context, security_headers
 from yatri.web.metrics import Metrics
 from yatri.web.routes import add_routes
-from yatri.web.sessions import DatabaseStorage, session_cleanup
+from yatri.web.sessions import DatabaseStorage
 from yatri.web.static import StaticAssets
 
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings) -> web.Application:
         CloudinaryMediaStore(settings.cloudinary_url) if settings.cloudinary_url else LocalMediaStore(settings.var_dir / "media")
     )
     app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(session_cleanup)
+    app.cleanup_ctx.append(clean_up_rows)
     app.cleanup_ctx.append(expire_holds)
     app.cleanup_ctx.append(_oidc)
     add_routes(app)

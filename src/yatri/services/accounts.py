@@ -408,6 +408,11 @@ async def attempt_login(email: str, password: str, *, ip: str, now: datetime) ->
         return await authenticate(email, password)
 
 
+async def delete_expired_sessions(idle: timedelta, now: datetime) -> int:
+    """Sessions past their end or idle for `idle`; the periodic clean-up drops them."""
+    return await Session.filter(expires_at__lte=now).delete() + await Session.filter(last_seen_at__lte=now - idle).delete()
+
+
 async def delete_old_login_attempts(now: datetime) -> int:
     """Attempts older than the window no longer count; the periodic clean-up drops them."""
     return await LoginAttempt.filter(created_at__lte=now - THROTTLE_WINDOW).delete()

@@ -53,7 +53,7 @@ def listed_departures(today: date) -> Q:
 
 def counting_bookings(now: datetime) -> Q:
     """Bookings whose seats are taken at `now`; lapsed holds never count, even before
-    the background task marks them expired."""
+    the periodic job (yatri.jobs) marks them expired."""
     return Q(status=BookingStatus.CONFIRMED) | Q(status__in=HOLDING_STATUSES, hold_expires_at__gt=now)
 
 

@@ -13,7 +13,7 @@ import secrets
 from aiohttp import web
 
 from yatri.errors import Conflict, ValidationError
-from yatri.keys import ClockKey, NotifierKey, SettingsKey
+from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Traveller
 from yatri.parsing import number_or, record_id
 from yatri.services import booking as service
@@ -22,13 +22,9 @@ from yatri.services.pricing import price_breakdown
 from yatri.services.travellers import GENDERS, saved_details, traveller_forms, validate_travellers
 from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
-from yatri.web.background import run_every
 from yatri.web.clients import costly
 from yatri.web.forms import read_form
 from yatri.web.render import render
-
-EXPIRE_EVERY_SECONDS = 30
-
 
 def _count(raw: object) -> int:
     """A number of travellers as typed; 0 (refused with the count's message) when it is not one."""
@@ -232,19 +228,3 @@ async def cancel(request: web.Request) -> web.Response:
     await service.send_booking_mail(request.app[NotifierKey], booking, "cancelled")
     await flash(request, "Your booking is cancelled.")
     raise web.HTTPSeeOther(f"/bookings/{booking.reference}")
-
-
-# ---------------------------------------------------------------- lapsed holds
-
-
-async def expire_holds(app: web.Application):
-    """cleanup_ctx: at start and every half minute, mark lapsed holds expired and tell the
-    traveller. (Seats of a lapsed hold stopped counting at its expiry time already.)"""
-
-    async def expire(app: web.Application) -> None:
-        for booking in await service.expire_lapsed_holds(app[ClockKey]()):
-            await service.send_booking_mail(app[NotifierKey], booking, "expired")
-
-    task = run_every(app, EXPIRE_EVERY_SECONDS, expire, "expiring holds", at_start=True)
-    yield
-    task.cancel()

@@ -9,26 +9,19 @@ A session ends after `session_idle_minutes` without a request and, in any case,
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 from aiohttp_session import AbstractStorage, Session, get_session, new_session
 
-from yatri.keys import ClockKey, SettingsKey
+from yatri.keys import ClockKey
 from yatri.models import Session as SessionRow
-from yatri.services.accounts import delete_old_login_attempts
-from yatri.services.limits import delete_old_counters
 from yatri.settings import Settings
-from yatri.web.background import run_every
-
-log = logging.getLogger("yatri.sessions")
 
 COOKIE_NAME = "yatri_session"
 # Writing last_seen_at on every request would turn each page view into a write.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
-CLEANUP_EVERY_SECONDS = 15 * 60
 
 
 def key_hash(key: str) -> str:
@@ -99,26 +92,3 @@ async def rotate_session(request: web.Request, **data) -> Session:
 async def current_session_hash(request: web.Request) -> str | None:
     session = await get_session(request)
     return key_hash(session.identity) if session.identity else None
-
-
-async def delete_expired(settings: Settings, now: datetime) -> int:
-    idle = timedelta(minutes=settings.session_idle_minutes)
-    return await SessionRow.filter(expires_at__lte=now).delete() + await SessionRow.filter(
-        last_seen_at__lte=now - idle
-    ).delete()
-
-
-async def session_cleanup(app: web.Application):
-    """cleanup_ctx: every quarter of an hour, delete expired session rows, login
-    attempts too old to count for throttling and rate counters of past minutes."""
-
-    async def clean_up(app: web.Application) -> None:
-        now = app[ClockKey]()
-        removed = await delete_expired(app[SettingsKey], now)
-        attempts = await delete_old_login_attempts(now)
-        counters = await delete_old_counters(now)
-        log.info("removed %d expired sessions, %d old login attempts and %d rate counters", removed, attempts, counters)
-
-    task = run_every(app, CLEANUP_EVERY_SECONDS, clean_up, "session clean-up")
-    yield
-    task.cancel()
