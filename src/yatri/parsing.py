@@ -63,8 +63,8 @@ def record_id(raw: object, noun: str = "record") -> int:
 
 
 def day(raw: object, label: str = "") -> date:
-    """A `YYYY-MM-DD` date from FIRST_DAY to LAST_DAY; `label` names it in the message."""
-    value = str(raw).strip() if isinstance(raw, str) else ""
+    """A `YYYY-MM-DD` date (or a `date`) from FIRST_DAY to LAST_DAY; `label` names it in the message."""
+    value = raw.isoformat() if type(raw) is date else str(raw).strip() if isinstance(raw, str) else ""
     try:
         parsed = date.fromisoformat(value) if _DAY.fullmatch(value) else None
     except ValueError:

@@ -17,7 +17,7 @@ from yatri.keys import NotifierKey
 from yatri.models import Destination
 from yatri.services import admin_catalogue as catalogue
 from yatri.services import admin_departures as departures
-from yatri.parsing import FieldError, record_id
+from yatri.parsing import FieldError, day, record_id
 from yatri.services.money import rupees_text
 from yatri.services.admin_catalogue import TRIPS, Seen
 from yatri.services.booking import send_booking_mail
@@ -200,32 +200,41 @@ async def trip_departures(request: web.Request) -> web.Response:
     return web.json_response({"upcoming": [departure_json(r) for r in upcoming], "past": [departure_json(r) for r in past]})
 
 
-def _text_fields(body: dict, names: dict[str, type]) -> dict[str, str]:
-    form, errors = {}, {}
-    for name, kind in names.items():
+DEPARTURE_FIELDS = {"starts_on": "start date", "ends_on": "end date", "capacity": int, "price_paise": int}
+
+
+def _new_departure(body: dict, trip, today) -> departures.NewDeparture:
+    """The departure in `body` (dates as YYYY-MM-DD, whole numbers); every problem at once."""
+    values, errors = {}, {}
+    for name, kind in DEPARTURE_FIELDS.items():
         value = body.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, kind):
+        if isinstance(value, bool) or not isinstance(value, int if kind is int else str):
             errors[name] = "This field must be a whole number." if kind is int else "This field must be a string."
-        else:
-            form[name] = rupees_text(value) if name == "price_paise" else str(value)
+            continue
+        try:
+            values[name] = value if kind is int else day(value, kind)
+        except FieldError as exc:
+            errors[name] = str(exc)
+    new = departures.NewDeparture(**values)
     if errors:
-        raise ValidationError(errors)
-    return form
+        raise ValidationError({**_departure_names(departures.check_new(new, trip, today)[1]), **errors})
+    return new
+
+
+def _departure_names(errors: dict[str, str]) -> dict[str, str]:
+    return {"price_paise" if k == "price" else k: v for k, v in errors.items()}
 
 
 @bearer_admin
 async def add_departure(request: web.Request) -> web.Response:
     found = await departures.get_trip(_id(request, "trip"))
-    typed = _text_fields(await json_body(request), {"starts_on": str, "ends_on": str, "capacity": int, "price_paise": int})
-    if "price_paise" in typed:
-        typed["price"] = typed.pop("price_paise")
+    new = _new_departure(await json_body(request), found, today(request))
     try:
-        new = departures.parse_new(typed, found, today(request))
+        departure = await departures.add_departure(found, new, api_user(request), today(request))
     except ValidationError as exc:
-        raise ValidationError({"price_paise" if k == "price" else k: v for k, v in exc.errors.items()}, exc.detail) from None
-    departure = await departures.add_departure(found, new, api_user(request))
+        raise ValidationError(_departure_names(exc.errors), exc.detail) from None
     response = web.json_response(departure_json(await departures.row(departure.id, now(request))), status=201)
     response.headers["Location"] = f"/api/v1/admin/departures/{departure.id}"
     return response
@@ -250,7 +259,7 @@ async def update_departure(request: web.Request) -> web.Response:
         raise ValidationError(errors)
     actor = api_user(request)
     if "capacity" in body:
-        await departures.set_capacity(departure_id, departures.parse_capacity(str(body["capacity"])), actor, now(request))
+        await departures.set_capacity(departure_id, body["capacity"], actor, now(request))
     if "sales_closed" in body:
         await departures.set_sales_closed(departure_id, body["sales_closed"], actor)
     return web.json_response(departure_json(await departures.row(departure_id, now(request))))

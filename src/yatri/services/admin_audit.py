@@ -8,7 +8,6 @@ Rows keep their changes in two shapes: catalogue, departure and user edits store
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from zoneinfo import ZoneInfo
 from tortoise.queryset import QuerySet
 
 from yatri.models import AuditLog, User
-from yatri.parsing import MAX_ID, FieldError, optional_day, optional_number, single_line
 from yatri.services.paging import Page, paginate
 
 PER_PAGE = 50
@@ -55,35 +53,6 @@ class AuditFilters:
 
 def _iso(day: date | None) -> str:
     return day.isoformat() if day else ""
-
-
-def _short(text: str, limit: int = 64) -> str:
-    return single_line(text)[:limit]
-
-
-def filter_value(parse: Callable[..., Any], params: Mapping[str, str], key: str, errors: dict[str, str], *args: Any) -> Any:
-    """One filter parsed from the query string, or None with its message in `errors`."""
-    try:
-        return parse(params.get(key, ""), *args)
-    except FieldError as exc:
-        errors[key] = str(exc)
-        return None
-
-
-def parse_filters(params: Mapping[str, str]) -> tuple[AuditFilters, dict[str, str]]:
-    """Filters from the query string; a bad one is left out and explained."""
-    errors: dict[str, str] = {}
-    actor = filter_value(optional_number, params, "actor", errors, 1, MAX_ID, "Pick someone from the list.")
-    date_from = filter_value(optional_day, params, "from", errors, "first day")
-    date_to = filter_value(optional_day, params, "to", errors, "last day")
-    if date_from and date_to and date_to < date_from:
-        errors["to"] = "The last day cannot be before the first day."
-        date_to = None
-    filters = AuditFilters(
-        entity=_short(params.get("entity", ""), 32), entity_id=_short(params.get("id", "")), action=_short(params.get("action", ""), 48),
-        actor=actor, date_from=date_from, date_to=date_to,
-    )  # fmt: skip
-    return filters, errors
 
 
 def _query(filters: AuditFilters, zone: ZoneInfo) -> QuerySet:

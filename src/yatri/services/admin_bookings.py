@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,10 +17,10 @@ from tortoise.expressions import Q
 
 from yatri.errors import NotFound
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, Trip
-from yatri.parsing import MAX_ID, optional_day, optional_number, record_id
-from yatri.services.money import rupees
-from yatri.services.admin_audit import Entry, entry, filter_value
+from yatri.parsing import record_id
+from yatri.services.admin_audit import Entry, entry
 from yatri.services.booking import STATUS_LABELS, RefundQuote, booking_reference, counting_bookings, refund_quote
+from yatri.services.money import rupees
 from yatri.services.paging import Page, paginate
 
 PER_PAGE = 30
@@ -42,20 +41,6 @@ class BookingFilters:
                   "from": self.date_from.isoformat() if self.date_from else "",
                   "to": self.date_to.isoformat() if self.date_to else ""}  # fmt: skip
         return {key: value for key, value in params.items() if value}
-
-
-def parse_filters(params: Mapping[str, str]) -> tuple[BookingFilters, dict[str, str]]:
-    """Filters from the query string; a bad one is left out and explained."""
-    errors: dict[str, str] = {}
-    trip, departure = (filter_value(optional_number, params, key, errors, 1, MAX_ID, "Pick one from the list.") for key in ("trip", "departure"))
-    status = params.get("status", "").strip()
-    if status and status not in {s.value for s in BookingStatus}:
-        errors["status"], status = "Pick a status from the list.", ""
-    date_from = filter_value(optional_day, params, "from", errors, "first day")
-    date_to = filter_value(optional_day, params, "to", errors, "last day")
-    if date_from and date_to and date_to < date_from:
-        errors["to"], date_to = "The last day cannot be before the first day.", None
-    return BookingFilters(trip, departure, status, date_from, date_to), errors
 
 
 async def search(filters: BookingFilters, zone: ZoneInfo, page: int = 1) -> Page:

@@ -9,6 +9,7 @@ or sold: the count is taken under that lock, so a booking cannot slip in between
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,15 +19,17 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import Booking, Departure, Trip, User
-from yatri.services import audit
 from yatri.parsing import FieldError, day, record_id, single_line, whole_number
-from yatri.services.admin_catalogue import parse_price
+from yatri.services import audit
 from yatri.services.booking import CANCELLABLE, cancel_booking, locked_departure, seats_taken, seats_taken_by_departure
-from yatri.services.catalogue import bump_version
+from yatri.services.catalogue import MAX_PRICE_RUPEES, bump_version
+from yatri.services.money import paise_amount
 from yatri.services.paging import Page, paginate
 
 MAX_CAPACITY = 500
 PER_PAGE = 30
+CAPACITY_MESSAGE = f"Enter the number of seats, a whole number from 1 to {MAX_CAPACITY}."
+PRICE_HINT = "Leave it empty to use the trip's price."
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,13 @@ class DepartureRow:
 
 @dataclass(frozen=True)
 class NewDeparture:
-    starts_on: date
-    ends_on: date
-    capacity: int
-    price_paise: int | None
+    """A run to add. No end date: start + the trip's days; no price: the trip's price.
+    A start date or capacity of None is missing (refused with the field's message)."""
+
+    starts_on: date | None = None
+    ends_on: date | None = None
+    capacity: int | None = None
+    price_paise: int | None = None
 
 
 async def _rows(departures: list[Departure], now: datetime) -> list[DepartureRow]:
@@ -100,50 +106,52 @@ async def upcoming_departures(today: date, now: datetime, page: int = 1) -> Page
     return Page(await _rows(found.rows, now), found.number, found.per_page, found.total)
 
 
-# ---------------------------------------------------------------- parsing
+# ---------------------------------------------------------------- rules
 
 
-def parse_capacity(raw: str) -> int:
-    message = f"Enter the number of seats, a whole number from 1 to {MAX_CAPACITY}."
+def capacity_seats(capacity: int | None) -> int:
+    return whole_number(capacity, 1, MAX_CAPACITY, CAPACITY_MESSAGE)
+
+
+def _start(starts_on: date | None, today: date) -> date:
+    starts_on = day(starts_on, "start date")
+    if starts_on <= today:
+        raise FieldError("Choose a start date after today.")
+    return starts_on
+
+
+def _end(ends_on: date | None, starts_on: date | None, trip: Trip) -> date | None:
+    if ends_on is None:
+        return starts_on + timedelta(days=trip.days - 1) if starts_on else None
+    ends_on = day(ends_on, "end date")
+    if starts_on is not None and ends_on < starts_on:
+        raise FieldError("The end date cannot be before the start date.")
+    return ends_on
+
+
+def _price(price_paise: int | None) -> int | None:
     try:
-        return whole_number(raw, 1, MAX_CAPACITY, message)
+        return None if price_paise is None else paise_amount(price_paise, MAX_PRICE_RUPEES)
     except FieldError as exc:
-        raise ValidationError({"capacity": str(exc)}) from None
+        raise FieldError(f"{exc} {PRICE_HINT}") from None
 
 
-def parse_new(form: dict[str, str], trip: Trip, today: date) -> NewDeparture:
-    """The add form: start date, end date (start + the trip's days when left empty),
-    capacity and an optional price in rupees. Every bad field is reported at once."""
+def check_new(new: NewDeparture, trip: Trip, today: date) -> tuple[NewDeparture, dict[str, str]]:
+    """`new` with its end date filled in, and a message for each field that breaks its rule."""
     errors: dict[str, str] = {}
-    starts_on = ends_on = None
-    try:
-        starts_on = day(form.get("starts_on", ""), "start date")
-        if starts_on <= today:
-            raise FieldError("Choose a start date after today.")
-    except FieldError as exc:
-        errors["starts_on"] = str(exc)
-    try:
-        raw_end = form.get("ends_on", "").strip()
-        if raw_end:
-            ends_on = day(raw_end, "end date")
-        elif starts_on is not None:
-            ends_on = starts_on + timedelta(days=trip.days - 1)
-        if starts_on is not None and ends_on is not None and ends_on < starts_on:
-            raise FieldError("The end date cannot be before the start date.")
-    except FieldError as exc:
-        errors["ends_on"] = str(exc)
-    capacity = price = None
-    try:
-        capacity = parse_capacity(form.get("capacity", ""))
-    except ValidationError as exc:
-        errors.update(exc.errors)
-    try:
-        price = parse_price(form["price"]) if form.get("price", "").strip() else None
-    except FieldError as exc:
-        errors["price"] = f"{exc} Leave it empty to use the trip's price."
-    if errors:
-        raise ValidationError(errors)
-    return NewDeparture(starts_on, ends_on, capacity, price)
+
+    def field(name: str, rule: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return rule(*args)
+        except FieldError as exc:
+            errors[name] = str(exc)
+            return None
+
+    starts_on = field("starts_on", _start, new.starts_on, today)
+    ends_on = field("ends_on", _end, new.ends_on, starts_on, trip)
+    capacity = field("capacity", capacity_seats, new.capacity)
+    price = field("price", _price, new.price_paise)
+    return NewDeparture(starts_on, ends_on, capacity, price), errors
 
 
 # ---------------------------------------------------------------- changes
@@ -156,7 +164,11 @@ def _plain(departure: Departure) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def add_departure(trip: Trip, new: NewDeparture, actor: User) -> Departure:
+async def add_departure(trip: Trip, new: NewDeparture, actor: User, today: date) -> Departure:
+    """Add the run; every field that breaks its rule is reported at once."""
+    new, errors = check_new(new, trip, today)
+    if errors:
+        raise ValidationError(errors)
     taken_message = f"{trip.title} already has a departure starting on {new.starts_on:%d %b %Y}."
     if await Departure.exists(trip_id=trip.id, starts_on=new.starts_on):
         raise ValidationError({"starts_on": taken_message})
@@ -178,6 +190,10 @@ def _check_not_cancelled(departure: Departure) -> None:
 
 
 async def set_capacity(departure_id: int, capacity: int, actor: User, now: datetime) -> Departure:
+    try:
+        capacity = capacity_seats(capacity)
+    except FieldError as exc:
+        raise ValidationError({"capacity": str(exc)}) from None
     async with locked_departure(departure_id) as departure:
         _check_not_cancelled(departure)
         taken = await seats_taken(departure.id, now)

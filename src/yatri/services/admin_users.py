@@ -11,7 +11,7 @@ from __future__ import annotations
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from yatri.errors import Conflict, NotFound, ValidationError
+from yatri.errors import Conflict, NotFound
 from yatri.models import Role, User
 from yatri.parsing import record_id, single_line
 from yatri.services import audit
@@ -43,13 +43,6 @@ async def get_user(user_id: int | str) -> User:
     if user is None:
         raise NotFound("There is no such user.")
     return user
-
-
-def parse_role(raw: str) -> Role:
-    try:
-        return Role(raw)
-    except ValueError:
-        raise ValidationError({"role": "Choose admin or traveller."}) from None
 
 
 async def set_role(user_id: int | str, role: Role, actor: User) -> User:

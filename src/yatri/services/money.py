@@ -46,8 +46,12 @@ def parse_rupees(raw: object, max_rupees: int, message: str = "") -> int:
     """Rupees as typed ('9,950', '₹9950' or '9950.50') to integer paise, above 0."""
     value = str(raw).strip().removeprefix("₹").replace(",", "").strip() if isinstance(raw, str) else ""
     match = _RUPEES.fullmatch(value)
-    amount = paise_of(int(match[1])) + int((match[2] or "0").ljust(2, "0")) if match else 0
-    if amount <= 0:
+    return paise_amount(paise_of(int(match[1])) + int((match[2] or "0").ljust(2, "0")) if match else 0, max_rupees, message)
+
+
+def paise_amount(amount: object, max_rupees: int, message: str = "") -> int:
+    """An amount already in integer paise (as the API takes it): above 0, at most `max_rupees` rupees."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise FieldError(message or "Enter a price in rupees above 0, like 9950 or 9950.50.")
     if amount > paise_of(max_rupees):
         raise FieldError(f"Enter a price up to {max_rupees:,} rupees.")

@@ -9,6 +9,7 @@ from aiohttp import web
 from yatri.models import AuditLog
 from yatri.services import admin_audit
 from yatri.services.paging import page_number
+from yatri.web.admin import forms
 from yatri.web.admin.common import zone
 from yatri.web.render import render
 
@@ -31,7 +32,7 @@ def record_url(log: AuditLog) -> str | None:
 
 
 async def audit_log(request: web.Request) -> web.Response:
-    filters, errors = admin_audit.parse_filters(request.query)
+    filters, errors = forms.audit_filters(request.query)
     page = await admin_audit.search(filters, zone(request), page_number(request.query.get("page")))
     context = {
         "page": page, "filters": filters, "errors": errors, "choices": await admin_audit.choices(filters.entity),

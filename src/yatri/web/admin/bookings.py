@@ -14,6 +14,7 @@ from yatri.parsing import single_line
 from yatri.services import admin_bookings as service
 from yatri.services.booking import CANCELLABLE, STATUS_LABELS, TRANSITIONS, cancel_booking, confirm_booking, send_booking_mail
 from yatri.services.paging import page_number
+from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import now, today, zone
 from yatri.web.auth import flash
@@ -21,7 +22,7 @@ from yatri.web.forms import read_form
 from yatri.web.render import render
 
 async def booking_list(request: web.Request) -> web.Response:
-    filters, errors = service.parse_filters(request.query)
+    filters, errors = forms.booking_filters(request.query)
     page = await service.search(filters, zone(request), page_number(request.query.get("page")))
     trips, departures = await service.filter_choices(filters.trip)
     context = {

@@ -18,6 +18,7 @@ from yatri.keys import NotifierKey
 from yatri.services import admin_departures as service
 from yatri.services.booking import send_booking_mail
 from yatri.services.paging import page_number
+from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import now, today
 from yatri.web.auth import flash, safe_next
@@ -44,7 +45,8 @@ async def add(request: web.Request) -> web.Response:
     trip = await service.get_trip(request.match_info["id"])
     typed = {k: str(form.get(k, "")) for k in ("starts_on", "ends_on", "capacity", "price")}
     try:
-        departure = await service.add_departure(trip, service.parse_new(typed, trip, today(request)), current_admin(request))
+        new = forms.new_departure(form, trip, today(request))
+        departure = await service.add_departure(trip, new, current_admin(request), today(request))
     except ValidationError as exc:
         return await trip_departures(request, status=422, errors=exc.errors, typed=typed)
     if is_htmx(request):
@@ -100,9 +102,8 @@ async def _row(request: web.Request, departure_id: int, back: str, errors: dict 
 
 
 async def _capacity(request: web.Request, departure_id: int, form) -> str:
-    capacity = service.parse_capacity(str(form.get("capacity", "")))
-    await service.set_capacity(departure_id, capacity, current_admin(request), now(request))
-    return f"Capacity is now {capacity} seats."
+    departure = await service.set_capacity(departure_id, forms.capacity(form), current_admin(request), now(request))
+    return f"Capacity is now {departure.capacity} seats."
 
 
 async def _sales(request: web.Request, departure_id: int, form) -> str:

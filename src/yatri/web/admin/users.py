@@ -13,6 +13,7 @@ from aiohttp import web
 from yatri.errors import Conflict, ValidationError
 from yatri.services import admin_users
 from yatri.services.paging import page_number
+from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import filled
 from yatri.web.auth import flash, logout_user, safe_next
@@ -38,7 +39,7 @@ async def change_role(request: web.Request) -> web.Response:
     back = safe_next(str(form.get("next", "")), "/admin/users")
     user = await admin_users.get_user(request.match_info["id"])
     try:
-        user = await admin_users.set_role(user.id, admin_users.parse_role(str(form.get("role", ""))), actor)
+        user = await admin_users.set_role(user.id, forms.role(form), actor)
     except (ValidationError, Conflict) as exc:
         if is_htmx(request):
             return _row(request, user, back, exc.detail, status=exc.status)

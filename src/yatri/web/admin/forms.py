@@ -1,0 +1,114 @@
+"""The operator's forms and filter queries, read into the admin services' typed values.
+
+Text that cannot be read as its type (a date that is no date, a number that is no
+number) gets its message here; a value that breaks a service's rule gets the service's.
+A form reports every bad field at once: when some field cannot be read, the service's
+rules still judge the fields that could (`check_new`), and both sets of messages show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from yatri.errors import ValidationError
+from yatri.models import BookingStatus, Role, Trip
+from yatri.parsing import MAX_ID, FieldError, optional_day, optional_number, single_line
+from yatri.services import admin_departures
+from yatri.services.admin_audit import AuditFilters
+from yatri.services.admin_bookings import BookingFilters
+from yatri.services.catalogue import MAX_PRICE_RUPEES
+from yatri.services.money import parse_rupees
+
+
+def _read(errors: dict[str, str], key: str, parse: Callable[..., Any], raw: object, *args: Any) -> Any:
+    """One value parsed from form or query text, or None with its message in `errors`."""
+    try:
+        return parse(raw, *args)
+    except FieldError as exc:
+        errors[key] = str(exc)
+        return None
+
+
+def _text(form: Mapping[str, Any], key: str) -> str:
+    return str(form.get(key, ""))
+
+
+# ---------------------------------------------------------------- departures
+
+
+def _rupees(raw: str) -> int | None:
+    return parse_rupees(raw, MAX_PRICE_RUPEES) if raw.strip() else None
+
+
+def new_departure(form: Mapping[str, Any], trip: Trip, today: date) -> admin_departures.NewDeparture:
+    """The add form: start date, end date (empty: start + the trip's days), capacity, price in rupees."""
+    errors: dict[str, str] = {}
+    new = admin_departures.NewDeparture(
+        starts_on=_read(errors, "starts_on", optional_day, _text(form, "starts_on"), "start date"),
+        ends_on=_read(errors, "ends_on", optional_day, _text(form, "ends_on"), "end date"),
+        capacity=_read(errors, "capacity", optional_number, _text(form, "capacity"), 0, MAX_ID, admin_departures.CAPACITY_MESSAGE),
+        price_paise=_read(errors, "price", _rupees, _text(form, "price")),
+    )  # fmt: skip
+    if "price" in errors:
+        errors["price"] += f" {admin_departures.PRICE_HINT}"
+    if errors:
+        raise ValidationError({**admin_departures.check_new(new, trip, today)[1], **errors})
+    return new
+
+
+def capacity(form: Mapping[str, Any]) -> int:
+    errors: dict[str, str] = {}
+    seats = _read(errors, "capacity", optional_number, _text(form, "capacity"), 0, MAX_ID, admin_departures.CAPACITY_MESSAGE)
+    if errors:
+        raise ValidationError(errors)
+    return seats
+
+
+# ---------------------------------------------------------------- users
+
+
+def role(form: Mapping[str, Any]) -> Role:
+    try:
+        return Role(_text(form, "role"))
+    except ValueError:
+        raise ValidationError({"role": "Choose admin or traveller."}) from None
+
+
+# ---------------------------------------------------------------- filters of the lists
+
+
+def _dates(params: Mapping[str, str], errors: dict[str, str]) -> tuple[date | None, date | None]:
+    date_from = _read(errors, "from", optional_day, params.get("from", ""), "first day")
+    date_to = _read(errors, "to", optional_day, params.get("to", ""), "last day")
+    if date_from and date_to and date_to < date_from:
+        errors["to"], date_to = "The last day cannot be before the first day.", None
+    return date_from, date_to
+
+
+def booking_filters(params: Mapping[str, str]) -> tuple[BookingFilters, dict[str, str]]:
+    """Filters from the query string; a bad one is left out and explained."""
+    errors: dict[str, str] = {}
+    trip, departure = (_read(errors, key, optional_number, params.get(key, ""), 1, MAX_ID, "Pick one from the list.") for key in ("trip", "departure"))
+    status = params.get("status", "").strip()
+    if status and status not in {s.value for s in BookingStatus}:
+        errors["status"], status = "Pick a status from the list.", ""
+    date_from, date_to = _dates(params, errors)
+    return BookingFilters(trip, departure, status, date_from, date_to), errors
+
+
+def _short(text: str, limit: int = 64) -> str:
+    return single_line(text)[:limit]
+
+
+def audit_filters(params: Mapping[str, str]) -> tuple[AuditFilters, dict[str, str]]:
+    """Filters from the query string; a bad one is left out and explained."""
+    errors: dict[str, str] = {}
+    actor = _read(errors, "actor", optional_number, params.get("actor", ""), 1, MAX_ID, "Pick someone from the list.")
+    date_from, date_to = _dates(params, errors)
+    filters = AuditFilters(
+        entity=_short(params.get("entity", ""), 32), entity_id=_short(params.get("id", "")), action=_short(params.get("action", ""), 48),
+        actor=actor, date_from=date_from, date_to=date_to,
+    )  # fmt: skip
+    return filters, errors
