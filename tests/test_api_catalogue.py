@@ -1,6 +1,12 @@
 """The catalogue over the JSON API: the same service and filters as the /trips page."""
 
+from datetime import UTC, datetime, time, timedelta
+
+from yatri.models import Departure
+
+from tests.booking_data import make_departure
 from tests.catalogue_data import book, make_catalogue
+from tests.helpers import app, clock  # noqa: F401 - fixtures
 
 
 async def test_trip_list_filters_and_pages_like_the_html_page(client):
@@ -54,3 +60,23 @@ async def test_destinations(client):
     manali = await (await client.get("/api/v1/destinations/manali")).json()
     assert {t["slug"] for t in manali["trips"]} == {"hampta-pass-trek", "bhrigu-lake-trek"}
     assert (await client.get("/api/v1/destinations/atlantis")).status == 404
+
+
+async def test_the_api_uses_the_operators_date_like_the_pages(client, clock):
+    """At 00:30 in India (19:00 UTC the day before) a departure leaving that day is no
+    longer sold: neither the page nor the API lists it, though the UTC date is a day earlier."""
+    departure = await make_departure(days_ahead=3)
+    clock.now = datetime.combine(departure.starts_on - timedelta(days=1), time(19, 0), UTC)
+    slug, later = departure.trip.slug, await make_later_departure(departure)
+    body = await (await client.get(f"/api/v1/trips/{slug}")).json()
+    assert [d["id"] for d in body["departures"]] == [later.id]
+    assert body["next_departure"] == later.starts_on.isoformat()
+    listed = await (await client.get("/api/v1/trips", params={"from": departure.starts_on.isoformat()})).json()
+    assert [(t["slug"], t["next_departure"]) for t in listed["items"]] == [(slug, later.starts_on.isoformat())]
+    page = await (await client.get(f"/trips/{slug}")).text()
+    assert f'/departures/{departure.id}/' not in page and f'/departures/{later.id}/' in page
+
+
+async def make_later_departure(departure: Departure) -> Departure:
+    start = departure.starts_on + timedelta(days=7)
+    return await Departure.create(trip=departure.trip, starts_on=start, ends_on=start + timedelta(days=4), capacity=10)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from yatri.api.common import now
+from yatri.api.common import now, today
 from yatri.errors import ValidationError
 from yatri.keys import CatalogueCacheKey
 from yatri.services import catalogue
@@ -52,7 +52,7 @@ async def trips(request: web.Request) -> web.Response:
     filters, errors = catalogue.parse_filters(request.query, [d.slug for d in destinations])
     if errors:  # the HTML page drops a bad filter and says so; an API client gets told
         raise ValidationError(errors)
-    result = await catalogue.search_trips(filters, now(request).date(), cache)
+    result = await catalogue.search_trips(filters, today(request), cache)
     return web.json_response(
         {
             "items": [trip_json(card.trip, card.next_departure) for card in result.cards],
@@ -64,8 +64,7 @@ async def trips(request: web.Request) -> web.Response:
 
 
 async def trip(request: web.Request) -> web.Response:
-    today = now(request)
-    page = await catalogue.trip_page(request.match_info["slug"], today.date(), today, request.app[CatalogueCacheKey])
+    page = await catalogue.trip_page(request.match_info["slug"], today(request), now(request), request.app[CatalogueCacheKey])
     trip = page.trip
     body = {
         **trip_json(trip),
@@ -88,7 +87,7 @@ async def destinations(request: web.Request) -> web.Response:
 
 async def destination(request: web.Request) -> web.Response:
     page = await catalogue.destination_page(
-        request.match_info["slug"], now(request).date(), request.app[CatalogueCacheKey]
+        request.match_info["slug"], today(request), request.app[CatalogueCacheKey]
     )
     return web.json_response(
         {
