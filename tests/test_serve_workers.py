@@ -1,5 +1,6 @@
 """`yatri serve --workers N`: gunicorn's master with N aiohttp workers on PostgreSQL,
-restarted by SIGHUP and stopped by SIGTERM without dropping the request in flight; SQLite
+restarted by SIGHUP, stopped by SIGTERM without dropping the request in flight, and a
+worker killed with SIGKILL replaced by a fresh one (the master never imports the app); SQLite
 says it serves with one process."""
 
 from __future__ import annotations
@@ -111,3 +112,40 @@ def test_sqlite_serves_with_one_process_and_says_so(tmp_path):
     with server:
         assert "SQLite supports one server process; serving with 1 worker, not 2" in server.output()
         assert worker_pids(server.process.pid) == set()  # no gunicorn master: this process serves
+
+
+def loaded_libraries(pid: int) -> str:
+    """The files a process has mapped: its shared libraries, Python's compiled modules too."""
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+def wait_for_app(pid: int) -> None:
+    """A worker has built its app once it has loaded Pillow (media) and asyncpg."""
+    deadline = time.monotonic() + 20
+    while not ("/PIL/" in loaded_libraries(pid) and "/asyncpg/" in loaded_libraries(pid)):
+        assert time.monotonic() < deadline, f"worker {pid} did not build the app"
+        time.sleep(0.1)
+
+
+async def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(shared_database_url, tmp_path):
+    with LiveServer(shared_database_url, tmp_path / "var", serve_args=("--workers", "2")) as server:
+        master = server.process.pid
+        workers = wait_for_workers(master, 2)
+        for pid in workers:
+            wait_for_app(pid)
+        # The master has not imported the app: a replacement worker cannot inherit its state.
+        assert "/PIL/" not in loaded_libraries(master) and "/asyncpg/" not in loaded_libraries(master)
+        killed = min(workers)
+        async with aiohttp.ClientSession() as http:
+
+            async def get(path: str) -> int:
+                async with http.get(server.url + path) as response:
+                    return response.status
+
+            os.kill(killed, signal.SIGKILL)
+            assert await asyncio.gather(*(get("/trips" if n % 2 else "/readyz") for n in range(40))) == [200] * 40
+            replacement = wait_for_workers(master, 2, other_than={killed}) - workers
+            assert len(replacement) == 1
+            wait_for_app(replacement.pop())
+            assert await asyncio.gather(*(get("/readyz") for _ in range(20))) == [200] * 20
+        assert server.process.poll() is None  # the master lives on

@@ -1,8 +1,9 @@
 """`yatri serve`: one process with aiohttp's own runner, or several under gunicorn.
 
 Several workers follow aiohttp's production deployment: gunicorn's pre-fork master with
-`aiohttp.GunicornWebWorker`. Each worker builds its own app from the environment after the
-fork (no state is shared but the database). SIGHUP starts new workers and retires the old
+`aiohttp.GunicornWebWorker`. The master never imports the app: each worker imports and
+builds its own from the environment after the fork (no state is shared but the
+database), so a worker that replaces a crashed one starts from scratch. SIGHUP starts new workers and retires the old
 ones gracefully; SIGTERM stops accepting, lets in-flight requests finish within
 GRACEFUL_SECONDS, then runs each worker's cleanup (background loops, database).
 """
@@ -20,7 +21,6 @@ GRACEFUL_SECONDS = 30
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    from yatri.app import create_app
     from yatri.log import configure_logging
 
     configure_logging(settings)
@@ -29,6 +29,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
               file=sys.stderr, flush=True)  # fmt: skip
         workers = 1
     if workers == 1:
+        from yatri.app import create_app
+
         # request_context logs each request with its id, so aiohttp's own access log is off.
         web.run_app(create_app(settings), host=host, port=port, access_log=None, print=None,
                     shutdown_timeout=GRACEFUL_SECONDS)  # fmt: skip
