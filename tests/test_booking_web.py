@@ -230,3 +230,17 @@ async def test_ids_too_big_for_the_database_are_404_not_500(client):
     await login(client, await make_user("ops@example.com", role="admin"))
     for path in ("/departures/99999999999/book", "/admin/trips/99999999999", "/admin/departures/99999999999"):
         assert (await client.get(path)).status == 404, path
+
+
+async def test_htmx_gets_the_booking_state_alone_and_a_lapsed_hold_says_so(client):
+    """What the countdown asks for at zero: the state fragment, expired before the
+    background task has run, with what can still be done."""
+    user = await make_user()
+    booking = await hold_at(user, await make_departure(), now=datetime.now(UTC) - timedelta(minutes=16))
+    await login(client, user)
+    live = await (await client.get(f"/bookings/{booking.reference}", headers={"HX-Request": "true"})).text()
+    assert live.startswith('<div id="booking-status"') and "<html" not in live and "History" not in live
+    assert "Hold expired" in live and "Seats held" not in live and "the hold has lapsed" in live
+    assert "no longer reserved" in live and f'href="/bookings/{booking.reference}/pay"' in live
+    page = await (await client.get(f"/bookings/{booking.reference}")).text()
+    assert live.strip() in page  # the page includes the same fragment

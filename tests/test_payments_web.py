@@ -2,13 +2,15 @@
 the receipt, the operator's queue and refunds."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from yatri.keys import ClockKey
 from yatri.models import Booking, BookingStatus, Payment, PaymentStatus, Refund, RefundStatus
 
-from tests.helpers import csrf_in, login
+from tests.booking_data import hold, make_departure
+from tests.helpers import csrf_in, login, make_user
 from tests.payments_data import NOW, held_booking, operator, submitted_payment, traveller
 from tests.test_payments import decode_qr
 
@@ -171,3 +173,13 @@ async def test_a_refused_reason_without_javascript_comes_back_next_to_the_field(
     assert f'id="reason-{payment.id}-error"' in html and "under 300 characters" in html
     assert f'value="{typed}"' in html
     assert (await Payment.get(id=payment.id)).status == PaymentStatus.SUBMITTED
+
+
+async def test_htmx_gets_the_pay_page_hold_alone(client):
+    """What the pay page's countdown asks for at zero: the hold paragraph, now lapsed."""
+    user = await make_user()
+    booking = await hold(user, await make_departure(), now=NOW - timedelta(minutes=16))
+    await login(client, user)
+    live = await (await client.get(f"/bookings/{booking.reference}/pay", headers={"HX-Request": "true"})).text()
+    assert live.strip().startswith('<p class="flash flash-warning" id="hold"') and "<html" not in live
+    assert "The hold on your seats has lapsed. You can still pay" in live

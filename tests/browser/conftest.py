@@ -36,3 +36,18 @@ async def page(browser):
     page.on("pageerror", lambda exc: page.problems.append(str(exc)))
     yield page
     await context.close()
+
+
+@pytest.fixture
+async def phone(browser):
+    """A 360 px phone on a bad network: failed requests are expected, so only script errors
+    and CSP reports count as problems (not Chromium's "Failed to load resource" or htmx's
+    own "htmx:error" log line)."""
+    context = await browser.new_context(viewport={"width": 360, "height": 740})
+    page = await context.new_page()
+    page.problems = []
+    expected = ("Failed to load", "htmx: htmx:error")
+    page.on("console", lambda msg: msg.type == "error" and not msg.text.startswith(expected) and page.problems.append(msg.text))
+    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
+    yield page
+    await context.close()

@@ -5,7 +5,6 @@ nothing typed is lost."""
 
 import asyncio
 
-import pytest
 from playwright.async_api import expect
 
 from yatri.keys import DatabaseKey
@@ -13,20 +12,6 @@ from yatri.keys import DatabaseKey
 from tests.catalogue_data import make_catalogue
 
 FILTERED = "**/trips?*"  # the swaps; the first /trips page load has no query
-
-
-@pytest.fixture
-async def phone(browser):
-    context = await browser.new_context(viewport={"width": 360, "height": 740})
-    page = await context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
-    # A failed request is logged by Chromium ("Failed to load resource") and by htmx
-    # ("htmx:error"): expected here, so only script errors and CSP reports count as problems.
-    expected = ("Failed to load", "htmx: htmx:error")
-    page.on("console", lambda msg: msg.type == "error" and not msg.text.startswith(expected) and page.problems.append(msg.text))
-    yield page
-    await context.close()
 
 
 async def _trips(aiohttp_server, app, page):

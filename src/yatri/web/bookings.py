@@ -24,7 +24,7 @@ from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.clients import costly
 from yatri.web.forms import read_form
-from yatri.web.render import render
+from yatri.web.render import render, wants_fragment
 
 def _count(raw: object) -> int:
     """A number of travellers as typed; 0 (refused with the count's message) when it is not one."""
@@ -140,13 +140,14 @@ async def my_bookings(request: web.Request) -> web.Response:
 async def _booking_context(request: web.Request) -> dict:
     booking = await service.booking_for(current_user(request), request.match_info["ref"])
     travellers = await Traveller.filter(booking_id=booking.id).order_by("position")
-    today = clock.today(request)
+    today, now = clock.today(request), clock.now(request)
     return {
         "booking": booking,
         "trip": booking.departure.trip,
         "travellers": travellers,
         "labels": service.STATUS_LABELS,
-        "now": clock.now(request),
+        "now": now,
+        "lapsed": booking.status in service.HOLDING_STATUSES and not service.holds_seats(booking, now),
         "can_edit": booking.status in service.EDITABLE and booking.departure.starts_on > today,
         "can_cancel": _allowed(service.check_cancellable, booking, today),
         # A lapsed hold may still be paid while seats are left: the pay page checks them again.
@@ -164,8 +165,11 @@ def _allowed(check, *args) -> bool:
 
 @require_login
 async def booking_page(request: web.Request) -> web.Response:
+    """The booking; to htmx (its countdown reached zero) only its state and what can be done."""
     ctx = await _booking_context(request)
     booking = ctx["booking"]
+    if wants_fragment(request):
+        return render(request, "pages/booking.html", ctx, fragment="fragments/booking_status.html")
     ctx["timeline"] = await service.timeline(booking)
     ctx["payments"], ctx["refunds"] = await payments.payment_history(booking)
     return render(request, "pages/booking.html", ctx)

@@ -43,7 +43,7 @@ async def _pay_context(request: web.Request, booking: Booking) -> dict:
 @require_login
 async def pay_page(request: web.Request) -> web.Response:
     booking = await payments.owned_booking(request.match_info["ref"], current_user(request))
-    return render(request, "pages/pay.html", await _pay_context(request, booking))
+    return render(request, "pages/pay.html", await _pay_context(request, booking), fragment="fragments/pay_hold.html")
 
 
 @costly

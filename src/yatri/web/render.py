@@ -10,6 +10,11 @@ def is_htmx(request: web.Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def wants_fragment(request: web.Request) -> bool:
+    """An htmx swap; htmx restores history (back button) by asking for the whole page."""
+    return is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true"
+
+
 def wants_problem_json(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
@@ -26,7 +31,5 @@ def render(
 
     The page template includes the same fragment, so both paths give the same markup.
     """
-    # htmx restores history (back button) by asking for the whole page with this header.
-    restoring = request.headers.get("HX-History-Restore-Request") == "true"
-    template = fragment if fragment and is_htmx(request) and not restoring else page
+    template = fragment if fragment and wants_fragment(request) else page
     return aiohttp_jinja2.render_template(template, request, context, status=status)
