@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from yatri.db import apply_migrations
+from yatri.services.monitoring import last_backup
 
 from tests.conftest import DB_KINDS, create_postgres_database, drop_postgres_database
 from tests.live import BIN
@@ -106,6 +107,7 @@ async def test_a_backup_of_the_demo_data_restores_after_a_wipe(own_database, tmp
     with tarfile.open(archive) as tar:
         names = tar.getnames()
     assert "manifest.json" in names and "media/trips/hampta.webp" in names
+    assert last_backup(var)["bytes"] == archive.stat().st_size  # for /metrics and its alert
 
     refused = yatri(env, "restore", str(archive))
     assert refused.returncode == 2

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tortoise.context import TortoiseContext
@@ -99,8 +100,10 @@ def _migrate(settings: Settings, args) -> None:
 
 def _backup(settings: Settings, args) -> None:
     from yatri.backup import backup
+    from yatri.services.monitoring import record_backup
 
     manifest = backup(settings, args.file)
+    record_backup(settings.var_dir, args.file, datetime.now(UTC))  # for /metrics and its alert
     print(f"backed up the {manifest.kind} database ({manifest.migration or 'no migrations'}) and media to {args.file}")
 
 

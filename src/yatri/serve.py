@@ -10,7 +10,9 @@ GRACEFUL_SECONDS, then runs each worker's cleanup (background loops, database).
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 from aiohttp import web
 from gunicorn.app.base import BaseApplication
@@ -35,7 +37,26 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         web.run_app(create_app(settings), host=host, port=port, access_log=None, print=None,
                     shutdown_timeout=GRACEFUL_SECONDS)  # fmt: skip
         return
-    _Gunicorn(bind=_bind(host, port), workers=workers).run()
+    _metrics_directory(settings)
+    _Gunicorn(bind=_bind(host, port), workers=workers, child_exit=_worker_exited).run()
+
+
+def _metrics_directory(settings: Settings) -> None:
+    """Where the workers' metrics meet: PROMETHEUS_MULTIPROC_DIR (default var/prometheus),
+    emptied of a previous run's files, set before any worker imports prometheus_client."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.var_dir / "prometheus")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
+def _worker_exited(server, worker) -> None:
+    """In the master, as gunicorn reaps a worker (crashed or retired): its requests in
+    flight no longer count. Its counters stay, so totals never go back."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def _bind(host: str, port: int) -> str:

@@ -58,11 +58,15 @@ class Settings:
     # Reverse proxies (IPs or CIDRs, comma-separated in TRUSTED_PROXIES) whose
     # X-Forwarded-For names the client; from any other peer the header is ignored.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # /metrics answers a bearer METRICS_TOKEN, or clients from METRICS_ALLOW (IPs or CIDRs).
+    metrics_token: str = ""
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ("127.0.0.1", "::1")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", _normalise_db_url(self.database_url))
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
-        object.__setattr__(self, "trusted_proxies", tuple(_network(entry) for entry in self.trusted_proxies))
+        object.__setattr__(self, "trusted_proxies", tuple(_network("TRUSTED_PROXIES", entry) for entry in self.trusted_proxies))
+        object.__setattr__(self, "metrics_allow", tuple(_network("METRICS_ALLOW", entry) for entry in self.metrics_allow))
         self._validate()
 
     @classmethod
@@ -93,14 +97,17 @@ class Settings:
             "rate_limit_api_per_minute": "RATE_LIMIT_API_PER_MINUTE",
             "rate_limit_forms_per_minute": "RATE_LIMIT_FORMS_PER_MINUTE",
             "trusted_proxies": "TRUSTED_PROXIES",
+            "metrics_token": "METRICS_TOKEN",
+            "metrics_allow": "METRICS_ALLOW",
         }
         values = {attr: env[name].strip() for attr, name in names.items() if env.get(name, "").strip()}
         if "var_dir" in values:
             values["var_dir"] = Path(values["var_dir"])
         if "cors_origins" in values:
             values["cors_origins"] = tuple(o.strip().rstrip("/") for o in values["cors_origins"].split(",") if o.strip())
-        if "trusted_proxies" in values:
-            values["trusted_proxies"] = tuple(p.strip() for p in values["trusted_proxies"].split(",") if p.strip())
+        for networks in ("trusted_proxies", "metrics_allow"):
+            if networks in values:
+                values[networks] = tuple(p.strip() for p in values[networks].split(",") if p.strip())
         for attr, value in values.items():
             if isinstance(getattr(cls, attr, None), int):
                 values[attr] = _whole_number(names[attr], value)
@@ -141,6 +148,8 @@ class Settings:
             parts = urlsplit(origin)
             if origin == "*" or parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
                 raise SettingsError(f"CORS_ORIGINS takes full origins like https://app.example.com, not {origin!r}")
+        if self.metrics_token and (len(self.metrics_token) < 16 or not self.metrics_token.isascii()):
+            raise SettingsError("METRICS_TOKEN must be at least 16 ASCII characters (a long random value)")
         if self.production:
             self._validate_production(base.scheme)
 
@@ -160,11 +169,11 @@ def _whole_number(name: str, value: str) -> int:
         raise SettingsError(f"{name} must be a whole number above 0, not {value!r}") from None
 
 
-def _network(entry) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+def _network(name: str, entry) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(entry, strict=False)
     except ValueError:
-        raise SettingsError(f"TRUSTED_PROXIES takes IP addresses or networks like 10.0.0.0/8, not {entry!r}") from None
+        raise SettingsError(f"{name} takes IP addresses or networks like 10.0.0.0/8, not {entry!r}") from None
 
 
 def _normalise_db_url(url: str) -> str:

@@ -22,7 +22,7 @@ def client_address(request: web.Request) -> str:
     peer = request.remote or ""
     trusted = request.app[SettingsKey].trusted_proxies
     address = _parse(peer)
-    if address is None or not _is_trusted(address, trusted):
+    if address is None or not _in_any(address, trusted):
         return peer
     hops = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
     for hop in reversed(hops):
@@ -30,9 +30,15 @@ def client_address(request: web.Request) -> str:
         if hop_address is None:  # not an address: nothing left of it can be believed either
             break
         address = hop_address
-        if not _is_trusted(address, trusted):
+        if not _in_any(address, trusted):
             break
     return str(address)
+
+
+def client_in(request: web.Request, networks) -> bool:
+    """Whether the client (as client_address names it) is in one of `networks`."""
+    address = _parse(client_address(request))
+    return address is not None and _in_any(address, networks)
 
 
 def _parse(text: str) -> IpAddress | None:
@@ -44,8 +50,8 @@ def _parse(text: str) -> IpAddress | None:
     return mapped or address
 
 
-def _is_trusted(address: IpAddress, trusted) -> bool:
-    return any(address in network for network in trusted)
+def _in_any(address: IpAddress, networks) -> bool:
+    return any(address in network for network in networks)
 
 
 def costly(handler):

@@ -1,13 +1,26 @@
-"""Prometheus metrics: requests by route and status, and their latency.
+"""Prometheus metrics: requests by route and status, their latency, requests in flight,
+the process, and the business numbers read at scrape time.
 
 Labels use the route's pattern (`/trips/{slug}`), never the raw path, so that the
 number of series stays bounded whatever URLs clients send.
+
+Under `yatri serve --workers N` every worker writes its counters into files under
+PROMETHEUS_MULTIPROC_DIR (set by `serve` before the workers start, and so before they
+import prometheus_client); a scrape, answered by any one worker, adds up every
+worker's, those of workers that have died included. Process metrics are those of the
+worker that answered.
 """
 
 from __future__ import annotations
 
+import os
+
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from yatri.services.monitoring import Snapshot
 
 
 class Metrics:
@@ -23,16 +36,62 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
+        # livesum: a worker that dies mid-request stops counting (serve marks it dead).
+        self.in_progress = Gauge(
+            "yatri_http_requests_in_progress", "HTTP requests being answered", registry=self.registry,
+            multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.exposed = self._exposed_registry()
+
+    def _exposed_registry(self) -> CollectorRegistry:
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            ProcessCollector(registry=self.registry)
+            return self.registry
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=directory)
+        ProcessCollector(registry=registry)
+        return registry
 
     def observe(self, request: web.Request, status: int, seconds: float) -> None:
         route = _route(request)
         self.requests.labels(request.method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)
 
-    async def handle(self, request: web.Request) -> web.Response:
-        response = web.Response(body=generate_latest(self.registry))
+    def response(self, snapshot: Snapshot | None, backup: dict | None) -> web.Response:
+        """Every worker's counters, then the business gauges (`snapshot` is None when the
+        database did not answer: yatri_ready 0)."""
+        business = CollectorRegistry(auto_describe=False)
+        business.register(_Business(snapshot, backup))
+        response = web.Response(body=generate_latest(self.exposed) + generate_latest(business))
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response
+
+
+class _Business:
+    """A collector over one scrape's numbers."""
+
+    def __init__(self, snapshot: Snapshot | None, backup: dict | None) -> None:
+        self.snapshot = snapshot
+        self.backup = backup
+
+    def collect(self):
+        yield GaugeMetricFamily("yatri_ready", "1 when the database answered this scrape (as /readyz checks)", value=int(self.snapshot is not None))
+        if self.backup is not None:
+            yield GaugeMetricFamily("yatri_backup_last_success_timestamp_seconds", "When the last `yatri backup` finished", value=self.backup["finished_at"])
+            yield GaugeMetricFamily("yatri_backup_last_size_bytes", "Size of the last backup archive", value=self.backup["bytes"])
+        if self.snapshot is None:
+            return
+        bookings = GaugeMetricFamily("yatri_bookings", "Bookings by status", labels=["status"])
+        for status, count in self.snapshot.bookings.items():
+            bookings.add_metric([status], count)
+        yield bookings
+        yield GaugeMetricFamily("yatri_payments_waiting_verification", "Submitted UTRs not yet verified or rejected", value=self.snapshot.payments_waiting)
+        yield GaugeMetricFamily("yatri_payment_oldest_waiting_seconds", "How long the oldest submitted payment has waited (0: none)", value=self.snapshot.oldest_payment_waiting_seconds)
+        holds = GaugeMetricFamily("yatri_holds", "Bookings holding seats until a deadline: open, or lapsed and not yet expired", labels=["state"])
+        holds.add_metric(["open"], self.snapshot.holds_open)
+        holds.add_metric(["lapsed"], self.snapshot.holds_lapsed)
+        yield holds
 
 
 def _route(request: web.Request) -> str:

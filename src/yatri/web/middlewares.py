@@ -49,6 +49,8 @@ async def request_context(request: web.Request, handler):
     request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     request[RequestIdKey] = request_id
     response: web.StreamResponse | web.HTTPException | None = None
+    metrics = request.app[MetricsKey]
+    metrics.in_progress.inc()
     try:
         with database_context(request.app[DatabaseKey]):
             response = await handler(request)
@@ -56,11 +58,12 @@ async def request_context(request: web.Request, handler):
         response = exc
         raise
     finally:
+        metrics.in_progress.dec()
         if response is not None:
             response.headers["X-Request-ID"] = request_id
         status = response.status if response is not None else 499
         _log_access(request, status, started)
-        request.app[MetricsKey].observe(request, status, time.perf_counter() - started)
+        metrics.observe(request, status, time.perf_counter() - started)
     return response
 
 

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from yatri.api.routes import add_api_routes
-from yatri.keys import MetricsKey, StaticKey
+from yatri.keys import StaticKey
 from yatri.web import accounts, bookings, catalogue, google, ops, pages, payments
 from yatri.web.admin import add_admin_routes
 
@@ -12,7 +12,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/", pages.home, name="home")
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
-    app.router.add_get("/metrics", app[MetricsKey].handle)
+    app.router.add_get("/metrics", ops.metrics)
     app.router.add_get("/static/{name:.+}", app[StaticKey].handle, name="static")
 
     # accounts
