@@ -108,3 +108,21 @@ async def test_departures_add_capacity_close_and_cancel(client):
     assert is_problem(twice, 409)
     listing = await (await client.get(f"/api/v1/admin/trips/{trip_id}/departures", headers=auth)).json()
     assert [d["id"] for d in listing["upcoming"]] == [departure.id, new["id"]]
+
+
+async def test_a_patch_saves_all_its_fields_or_none(client):
+    departure = await make_departure()
+    trip_id = departure.trip.id
+    other = await Trip.create(slug="bhrigu-lake", title="Bhrigu", kind="trek", destination_id=departure.trip.destination_id,
+                              days=3, difficulty="easy", price_paise=100, summary="x")  # fmt: skip
+    auth = await admin_auth(client)
+    etag = (await client.get(f"/api/v1/admin/trips/{trip_id}", headers=auth)).headers["ETag"]
+    refused = await client.patch(f"/api/v1/admin/trips/{trip_id}", json={"title": "Renamed", "slug": other.slug}, headers={**auth, "If-Match": etag})
+    assert is_problem(refused, 422)
+    assert {e["field"] for e in (await refused.json())["errors"]} == {"slug"}
+    trip = await Trip.get(id=trip_id)
+    assert (trip.title, trip.version) == (departure.trip.title, 1) and not await AuditLog.exists(action="edit")
+
+    saved = await client.patch(f"/api/v1/admin/trips/{trip_id}", json={"title": "Renamed", "days": 6}, headers={**auth, "If-Match": etag})
+    assert saved.status == 200 and ((await saved.json())["title"], (await saved.json())["version"]) == ("Renamed", 2)
+    assert await AuditLog.filter(entity="trip", entity_id=str(trip_id), action="edit").count() == 2

@@ -1,8 +1,8 @@
 """The operator's API: trips (create, edit fields, publish) and departures (add, change
 capacity, close sales, cancel), for admin tokens only (403 for travellers).
 
-JSON values become the text the admin forms send, so every rule (and every message) is
-the one of services/admin_catalogue.py and services/admin_departures.py.
+JSON values are checked by the rules (and messages) of services/admin_catalogue/forms.py
+and services/admin_departures.py.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from yatri.api.common import api_user, bearer_admin, if_match_version, json_body
 from yatri.errors import PreconditionFailed, ValidationError
 from yatri.keys import NotifierKey
 from yatri.models import Destination
-from yatri.services import admin_catalogue as catalogue
+from yatri.services.admin_catalogue import records as catalogue
 from yatri.services import admin_departures as departures
 from yatri.parsing import FieldError, day, record_id
 from yatri.services.money import rupees_text
-from yatri.services.admin_catalogue import TRIPS, Seen
+from yatri.services.admin_catalogue.forms import TRIP_REQUIRED, TRIPS, TripValues, base
+from yatri.services.admin_catalogue.records import Seen
 from yatri.services.booking import send_booking_mail
 from yatri.services.catalogue import is_slug
 
@@ -112,6 +113,10 @@ async def _trip_form(body: dict) -> dict[str, str]:
     return form
 
 
+def _values(form: dict[str, str], names) -> TripValues:
+    return TripValues(**{TRIPS.field(name).column: TRIPS.field(name).parse(form[name]) for name in names if name in form})
+
+
 def _api_names(exc: ValidationError) -> ValidationError:
     api = {field: name for name, (field, _) in TRIP_FIELDS.items()}
     return ValidationError({api.get(k, k): v for k, v in exc.errors.items()}, exc.detail)
@@ -138,9 +143,10 @@ async def create_trip(request: web.Request) -> web.Response:
     form = await _trip_form(body)
     actor = api_user(request)
     try:
-        trip = await catalogue.create(TRIPS, form, actor)
-        for name in form.keys() - set(catalogue.TRIP_REQUIRED):
-            trip = await catalogue.update_field(TRIPS, trip.id, name, form[name], None, actor)
+        trip = await catalogue.create(TRIPS, _values(form, TRIP_REQUIRED), actor)
+        extra = set(form) - set(TRIP_REQUIRED)
+        if extra:
+            trip = await catalogue.update_fields(TRIPS, trip.id, _values(form, extra), None, actor)
     except ValidationError as exc:
         raise _api_names(exc) from None
     response = with_etag(web.json_response(trip_json(trip), status=201), trip.version)
@@ -156,8 +162,8 @@ async def trip(request: web.Request) -> web.Response:
 
 @bearer_admin
 async def update_trip(request: web.Request) -> web.Response:
-    """Change fields with If-Match. Each field is saved as the admin page saves it: a change
-    to another field made meanwhile is kept, one to the same field is a 409."""
+    """Change fields with If-Match, all in one transaction or none. As on the admin page, a
+    change to another field made meanwhile is kept, one to the same field is a 409."""
     trip_id = _id(request, "trip")
     found = await catalogue.get(TRIPS, trip_id)
     expected = if_match_version(request, found.version)
@@ -165,11 +171,9 @@ async def update_trip(request: web.Request) -> web.Response:
     if expected is not None and expected != found.version:
         by = found.updated_by.name if found.updated_by else "Someone"
         raise PreconditionFailed(f"{by} changed this trip since version {expected} (it is now version {found.version}). Read it again.")
-    bases = {name: catalogue.base(TRIPS, found, name) for name in form}
+    seen = None if expected is None else Seen(found.version, {name: base(TRIPS, found, name) for name in form})
     try:
-        for name, raw in form.items():
-            seen = None if expected is None else Seen(found.version, bases[name])
-            await catalogue.update_field(TRIPS, trip_id, name, raw, seen, api_user(request))
+        await catalogue.update_fields(TRIPS, trip_id, _values(form, form), seen, api_user(request))
     except ValidationError as exc:
         raise _api_names(exc) from None
     found = await catalogue.get(TRIPS, trip_id)

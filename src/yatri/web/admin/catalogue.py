@@ -19,9 +19,12 @@ from multidict import MultiDictProxy
 from yatri.errors import ValidationError
 from yatri.keys import MediaKey
 from yatri.models import Destination
-from yatri.parsing import number_or, record_id
-from yatri.services import admin_catalogue as admin
-from yatri.services.admin_catalogue import DESTINATIONS, TRIPS, EditConflict, Entity, Seen
+from yatri.parsing import record_id
+from yatri.services.admin_catalogue import forms as fields
+from yatri.services.admin_catalogue import gallery, itinerary, records
+from yatri.services.admin_catalogue.forms import DESTINATIONS, TRIPS, Entity
+from yatri.services.admin_catalogue.records import EditConflict
+from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.auth import flash
 from yatri.web.forms import read_form
@@ -34,7 +37,7 @@ SECTIONS = {"trip": "trips", "destination": "destinations"}
 class FieldView:
     """What the field fragments need about one field of one record."""
 
-    spec: admin.Field
+    spec: fields.Field
     text: str
     value: str
     version: int
@@ -78,8 +81,8 @@ async def _destination_choices() -> tuple[tuple[str, str], ...]:
 async def field_view(entity: Entity, record: Any, name: str, *, with_choices: bool = False) -> FieldView:
     choices = await _destination_choices() if with_choices and entity is TRIPS and name == "destination" else ()
     return FieldView(
-        spec=entity.field(name), text=admin.display(entity, record, name), value=admin.form_value(entity, record, name),
-        version=record.version, base=admin.base(entity, record, name), page_url=_page_url(entity, record), choices=choices,
+        spec=entity.field(name), text=fields.display(entity, record, name), value=fields.form_value(entity, record, name),
+        version=record.version, base=fields.base(entity, record, name), page_url=_page_url(entity, record), choices=choices,
     )  # fmt: skip
 
 
@@ -96,17 +99,17 @@ def _heading(entity: Entity, record: Any) -> str:
 
 async def trip_list(request: web.Request) -> web.Response:
     status = request.query.get("status", "all")
-    status = status if status in admin.STATUSES else "all"
+    status = status if status in records.STATUSES else "all"
     q = request.query.get("q", "")
-    records = await admin.list_trips(q, status)
-    context = _context(TRIPS, heading="Trips", records=records, q=q, status=status, statuses=admin.STATUSES)
+    found = await records.list_trips(q, status)
+    context = _context(TRIPS, heading="Trips", records=found, q=q, status=status, statuses=records.STATUSES)
     return render(request, "admin/catalogue_list.html", context)
 
 
 async def destination_list(request: web.Request) -> web.Response:
     q = request.query.get("q", "")
-    records = await admin.list_destinations(q)
-    context = _context(DESTINATIONS, heading="Destinations", records=records, q=q, status="", statuses={})
+    found = await records.list_destinations(q)
+    context = _context(DESTINATIONS, heading="Destinations", records=found, q=q, status="", statuses={})
     return render(request, "admin/catalogue_list.html", context)
 
 
@@ -121,7 +124,7 @@ def create(entity: Entity):
     async def handler(request: web.Request) -> web.Response:
         form = await read_form(request)
         try:
-            record = await admin.create(entity, form, current_admin(request))
+            record = await records.create(entity, await forms.new_record(entity, form), current_admin(request))
         except ValidationError as exc:
             return await _create_form(request, entity, form, exc.errors, status=422)
         await flash(request, f"Created “{_heading(entity, record)}”.")
@@ -142,7 +145,7 @@ async def _create_form(request: web.Request, entity: Entity, form, errors: dict,
 
 def edit_page(entity: Entity):
     async def handler(request: web.Request) -> web.Response:
-        record = await admin.get(entity, request.match_info["id"])
+        record = await records.get(entity, request.match_info["id"])
         return await _edit_page(request, entity, record)
 
     return handler
@@ -159,7 +162,7 @@ def _sections(entity: Entity, record: Any, **extra: Any) -> dict:
     """What the publish, itinerary and images fragments need."""
     context = {"record": record, "page_url": _page_url(entity, record), "errors": {}, "typed": None, "conflict": None, "alt": ""}
     if entity is TRIPS:
-        context["itinerary_base"] = admin.base(TRIPS, record, "itinerary")
+        context["itinerary_base"] = fields.base(TRIPS, record, "itinerary")
     return {**context, **extra}
 
 
@@ -167,7 +170,7 @@ def field_display(entity: Entity):
     """The display fragment (Cancel); without HTMX, back to the page at that field."""
 
     async def handler(request: web.Request) -> web.Response:
-        record = await admin.get(entity, request.match_info["id"])
+        record = await records.get(entity, request.match_info["id"])
         name = request.match_info["field"]
         view = await field_view(entity, record, name)
         if not is_htmx(request):
@@ -179,7 +182,7 @@ def field_display(entity: Entity):
 
 def field_edit(entity: Entity):
     async def handler(request: web.Request) -> web.Response:
-        record = await admin.get(entity, request.match_info["id"])
+        record = await records.get(entity, request.match_info["id"])
         view = await field_view(entity, record, request.match_info["field"], with_choices=True)
         return _field_form(request, entity, record, view, view.value)
 
@@ -198,14 +201,15 @@ def field_save(entity: Entity):
         entity.field(name)  # an unknown field is a 404 before anything else
         form = await read_form(request)
         raw = str(form.get(name, ""))
-        record = await admin.get(entity, record_id)
+        record = await records.get(entity, record_id)
         try:
-            record = await admin.update_field(entity, record.id, name, raw, Seen.from_form(form), current_admin(request))
+            values = forms.field_values(entity, name, raw)
+            record = await records.update_fields(entity, record.id, values, forms.seen(form, name), current_admin(request))
         except ValidationError as exc:
             view = await field_view(entity, record, name, with_choices=True)
             return _field_form(request, entity, record, view, raw, error=exc.errors.get(name, exc.detail), status=422)
         except EditConflict as exc:
-            record = await admin.get(entity, record_id)  # the form now carries the saved version
+            record = await records.get(entity, record_id)  # the form now carries the saved version
             view = await field_view(entity, record, name, with_choices=True)
             return _field_form(request, entity, record, view, raw, conflict=exc, status=409)
         view = await field_view(entity, record, name)
@@ -243,7 +247,7 @@ def _rerendering(entity: Entity, change):
         try:
             return await change(request)
         except _Rerender as exc:
-            record = await admin.get(entity, request.match_info["id"])
+            record = await records.get(entity, request.match_info["id"])
             response = await _edit_page(request, entity, record, **exc.extra)
             response.set_status(exc.status)
             return response
@@ -253,7 +257,7 @@ def _rerendering(entity: Entity, change):
 
 async def _publish(request: web.Request) -> web.Response:
     form = await read_form(request)
-    trip = await admin.set_published(record_id(request.match_info["id"], "trip"), form.get("published") == "1", current_admin(request))
+    trip = await records.set_published(record_id(request.match_info["id"], "trip"), form.get("published") == "1", current_admin(request))
     if not is_htmx(request):
         await flash(request, "Published: travellers can book it." if trip.is_published else "Unpublished: travellers no longer see it.")
     return _section_response(request, TRIPS, trip, "fragments/admin/publish.html", "publish")
@@ -261,18 +265,17 @@ async def _publish(request: web.Request) -> web.Response:
 
 async def _itinerary(request: web.Request) -> web.Response:
     form = await read_form(request)
-    record = await admin.get(TRIPS, request.match_info["id"])
-    day = str(form.get("day", ""))
-    typed = {"day": number_or(day, 0), "title": str(form.get("title", "")), "details": str(form.get("details", ""))}
+    record = await records.get(TRIPS, request.match_info["id"])
+    change, number, day = forms.itinerary_change(form)
+    typed = {"day": number, "title": day.title, "details": day.details}
     try:
-        record = await admin.change_itinerary(
-            record.id, str(form.get("op", "")), Seen.from_form(form), current_admin(request),
-            day=typed["day"], title=typed["title"], details=typed["details"],
-        )  # fmt: skip
+        record = await itinerary.change_itinerary(
+            record.id, change, forms.seen(form, "itinerary"), current_admin(request), number=number, day=day
+        )
     except ValidationError as exc:
         return _section_response(request, TRIPS, record, "fragments/admin/itinerary.html", "itinerary", 422, errors=exc.errors, typed=typed)
     except EditConflict as exc:
-        record = await admin.get(TRIPS, record.id)
+        record = await records.get(TRIPS, record.id)
         return _section_response(request, TRIPS, record, "fragments/admin/itinerary.html", "itinerary", 409, conflict=exc)
     return _section_response(request, TRIPS, record, "fragments/admin/itinerary.html", "itinerary")
 
@@ -280,11 +283,11 @@ async def _itinerary(request: web.Request) -> web.Response:
 def _upload(entity: Entity):
     async def change(request: web.Request) -> web.Response:
         form = await read_form(request)
-        record = await admin.get(entity, request.match_info["id"])
+        record = await records.get(entity, request.match_info["id"])
         upload, alt = form.get("image"), str(form.get("alt", ""))
         data = upload.file.read() if isinstance(upload, web.FileField) else b""
         try:
-            record = await admin.add_image(entity, record.id, data, alt, request.app[MediaKey], current_admin(request))
+            record = await gallery.add_image(entity, record.id, data, alt, request.app[MediaKey], current_admin(request))
         except ValidationError as exc:
             return _section_response(request, entity, record, "fragments/admin/images.html", "images", 422, errors=exc.errors, alt=alt)
         return _section_response(request, entity, record, "fragments/admin/images.html", "images")
@@ -300,11 +303,11 @@ def _arrange(entity: Entity):
         form: MultiDictProxy = await read_form(request)
         image_id, op = str(form.get("image", "")), form.get("op")
         actor = current_admin(request)
-        record = await admin.get(entity, request.match_info["id"])
+        record = await records.get(entity, request.match_info["id"])
         if op == "delete":
-            record = await admin.delete_image(entity, record.id, image_id, request.app[MediaKey], actor)
+            record = await gallery.delete_image(entity, record.id, image_id, request.app[MediaKey], actor)
         elif op in IMAGE_STEPS:
-            record = await admin.move_image(entity, record.id, image_id, IMAGE_STEPS[op], actor)
+            record = await gallery.move_image(entity, record.id, image_id, IMAGE_STEPS[op], actor)
         else:
             raise ValidationError({"op": "Unknown photo action."})
         return _section_response(request, entity, record, "fragments/admin/images.html", "images")

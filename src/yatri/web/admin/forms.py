@@ -12,10 +12,13 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from yatri.errors import ValidationError
+from yatri.errors import NotFound, ValidationError
 from yatri.models import BookingStatus, Role, Trip
-from yatri.parsing import MAX_ID, FieldError, optional_day, optional_number, single_line
+from yatri.parsing import MAX_ID, FieldError, number_or, optional_day, optional_number, single_line
 from yatri.services import admin_departures
+from yatri.services.admin_catalogue import records
+from yatri.services.admin_catalogue.forms import Entity
+from yatri.services.admin_catalogue.itinerary import Day, DayChange
 from yatri.services.admin_audit import AuditFilters
 from yatri.services.admin_bookings import BookingFilters
 from yatri.services.catalogue import MAX_PRICE_RUPEES
@@ -33,6 +36,50 @@ def _read(errors: dict[str, str], key: str, parse: Callable[..., Any], raw: obje
 
 def _text(form: Mapping[str, Any], key: str) -> str:
     return str(form.get(key, ""))
+
+
+# ---------------------------------------------------------------- trips and destinations
+
+
+def seen(form: Mapping[str, Any], name: str) -> records.Seen:
+    """The version and the field's `base` the form was drawn with."""
+    return records.Seen(number_or(form.get("version", ""), 0), {name: _text(form, "base")})
+
+
+def field_values(entity: Entity, name: str, raw: str) -> records.Values:
+    """One field typed into its edit form."""
+    spec = entity.field(name)
+    try:
+        return entity.values(**{spec.column: spec.parse(raw)})
+    except FieldError as exc:
+        raise ValidationError({name: str(exc)}) from None
+
+
+async def new_record(entity: Entity, form: Mapping[str, Any]) -> records.Values:
+    """The create form's fields (an empty web address is made from the title or name)."""
+    errors: dict[str, str] = {}
+    typed = {}
+    for name in entity.required:
+        spec, raw = entity.field(name), _text(form, name)
+        if name != "slug" or raw.strip():
+            typed[spec.column] = _read(errors, name, spec.parse, raw)
+    values = entity.values(**typed)
+    if errors:
+        try:
+            await records.checked(entity, values, new=True)
+        except ValidationError as exc:
+            errors = {**exc.errors, **errors}
+        raise ValidationError(errors)
+    return values
+
+
+def itinerary_change(form: Mapping[str, Any]) -> tuple[DayChange, int, Day]:
+    """What the itinerary form asks: the change, the day's number and the day as typed."""
+    try:
+        change = DayChange(_text(form, "op"))
+    except ValueError:
+        raise NotFound("Unknown itinerary action.") from None
+    return change, number_or(_text(form, "day"), 0), Day(_text(form, "title"), _text(form, "details"))
 
 
 # ---------------------------------------------------------------- departures
