@@ -10,7 +10,8 @@ from tests.catalogue_data import MAIN_TRIPS, TODAY, book, day, make_catalogue
 from yatri.keys import CatalogueCacheKey
 from yatri.models import BookingStatus, Departure, Trip
 from yatri.services import catalogue
-from yatri.services.catalogue import TripFilters, parse_filters, search_trips
+from yatri.services.catalogue import TripFilters, check_filters, search_trips
+from yatri.services.catalogue_query import parse_filters
 
 _CARD = re.compile(r'<a href="/trips/([a-z0-9-]+)"><span class="tag')
 
@@ -89,6 +90,14 @@ def test_invalid_filters_are_reported_one_by_one():
     assert not errors and filters.min_price == 1500 and filters.page == 2 and filters.q == "goa"
     filters, errors = parse_filters({"q": "goa\x00\tbeach"}, [])
     assert not errors and filters.q == "goa beach"  # control characters are spaces, runs of spaces one
+
+
+def test_typed_filters_are_checked_by_the_same_rules():
+    typed = TripFilters(kind="cruise", date_from=datetime(1999, 1, 1).date(), min_price=900, max_price=100, page=0)
+    filters, errors = check_filters(typed, [])
+    assert set(errors) == {"kind", "from", "max_price", "page"}
+    assert "from 2000-01-01" in errors["from"] and errors["page"] == "That page number is not valid, so here is the first page."
+    assert filters == TripFilters(min_price=900)
 
 
 async def test_trips_page_shows_messages_next_to_bad_filters(client):

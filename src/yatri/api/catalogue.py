@@ -8,6 +8,7 @@ from yatri.api.common import now, today
 from yatri.errors import ValidationError
 from yatri.keys import CatalogueCacheKey
 from yatri.services import catalogue
+from yatri.services.catalogue_query import parse_filters
 
 
 def destination_json(destination) -> dict:
@@ -49,7 +50,7 @@ def departure_json(view) -> dict:
 async def trips(request: web.Request) -> web.Response:
     cache = request.app[CatalogueCacheKey]
     destinations = await catalogue.destination_choices(cache)
-    filters, errors = catalogue.parse_filters(request.query, [d.slug for d in destinations])
+    filters, errors = parse_filters(request.query, [d.slug for d in destinations])
     if errors:  # the HTML page drops a bad filter and says so; an API client gets told
         raise ValidationError(errors)
     result = await catalogue.search_trips(filters, today(request), cache)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from tortoise.functions import Count, Min
 
 from yatri.errors import NotFound
 from yatri.models import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
-from yatri.parsing import FieldError, optional_day, optional_number, single_line
+from yatri.parsing import FieldError, optional_day, optional_number, whole_number
 from yatri.services import booking
 from yatri.services.money import paise_of
 
@@ -83,69 +83,49 @@ class TripFilters:
         return {k: v for k, v in values.items() if v}
 
 
-def parse_filters(params: Mapping[str, str], destination_slugs: Iterable[str]) -> tuple[TripFilters, dict[str, str]]:
-    """Read the filters of `/trips` from query parameters.
+PRICE_MESSAGE = f"Enter a price in whole rupees, from 0 to {MAX_PRICE_RUPEES:,}, like 5000."
+PAGE_MESSAGE = "That page number is not valid, so here is the first page."
 
-    Returns the usable filters and a message per invalid one; an invalid filter is left
-    out (the traveller still sees results) and its message is shown next to it.
-    """
+
+def check_filters(filters: TripFilters, destination_slugs: Iterable[str]) -> tuple[TripFilters, dict[str, str]]:
+    """The usable filters and a message per filter that breaks its rule: such a filter is
+    left out (the traveller still sees results) and its message is shown next to it."""
     errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
+    dropped: dict[str, Any] = {}
 
-    q = single_line(params.get("q", ""))
-    if len(q) > MAX_QUERY_LENGTH:
-        errors["q"] = f"Search text is too long: use at most {MAX_QUERY_LENGTH} characters."
-    else:
-        values["q"] = q
+    def drop(name: str, attr: str, message: str) -> None:
+        errors[name], dropped[attr] = message, TripFilters.__dataclass_fields__[attr].default
 
-    destination = params.get("destination", "").strip()
-    if destination and destination not in set(destination_slugs):
-        errors["destination"] = "We do not know that destination. Pick one from the list."
-    elif destination:
-        values["destination"] = destination
-
+    if len(filters.q) > MAX_QUERY_LENGTH:
+        drop("q", "q", f"Search text is too long: use at most {MAX_QUERY_LENGTH} characters.")
+    if filters.destination and filters.destination not in set(destination_slugs):
+        drop("destination", "destination", "We do not know that destination. Pick one from the list.")
     for name, choices, label in (("kind", TripKind, "trip type"), ("difficulty", Difficulty, "difficulty")):
-        value = params.get(name, "").strip()
-        if value and value not in {c.value for c in choices}:
-            errors[name] = f"Pick a {label} from the list."
-        elif value:
-            values[name] = value
-
+        if getattr(filters, name) and getattr(filters, name) not in {c.value for c in choices}:
+            drop(name, name, f"Pick a {label} from the list.")
     for name, attr in (("from", "date_from"), ("to", "date_to")):
         try:
-            if (day := optional_day(params.get(name, ""))) is not None:
-                values[attr] = day
+            optional_day(getattr(filters, attr))
         except FieldError as exc:
-            errors[name] = str(exc)
-    if values.get("date_from") and values.get("date_to") and values["date_from"] > values["date_to"]:
-        errors["to"] = "The “to” date must be on or after the “from” date."
-        del values["date_to"]
-
+            drop(name, attr, str(exc))
+    date_from, date_to = (dropped.get(a, getattr(filters, a)) for a in ("date_from", "date_to"))
+    if date_from and date_to and date_from > date_to:
+        drop("to", "date_to", "The “to” date must be on or after the “from” date.")
     for name in ("min_price", "max_price"):
-        message = f"Enter a price in whole rupees, from 0 to {MAX_PRICE_RUPEES:,}, like 5000."
         try:
-            if (price := optional_number(params.get(name, "").replace(",", ""), 0, MAX_PRICE_RUPEES, message)) is not None:
-                values[name] = price
+            optional_number(getattr(filters, name), 0, MAX_PRICE_RUPEES, PRICE_MESSAGE)
         except FieldError as exc:
-            errors[name] = str(exc)
-    if values.get("min_price") is not None and values.get("max_price") is not None:
-        if values["min_price"] > values["max_price"]:
-            errors["max_price"] = "The highest price must be at least the lowest price."
-            del values["max_price"]
-
-    sort = params.get("sort", "").strip()
-    if sort and sort not in SORTS:
-        errors["sort"] = "Pick a sort order from the list."
-    elif sort:
-        values["sort"] = sort
-
+            drop(name, name, str(exc))
+    low, high = (dropped.get(a, getattr(filters, a)) for a in ("min_price", "max_price"))
+    if low is not None and high is not None and low > high:
+        drop("max_price", "max_price", "The highest price must be at least the lowest price.")
+    if filters.sort not in SORTS:
+        drop("sort", "sort", "Pick a sort order from the list.")
     try:
-        if (page := optional_number(params.get("page", ""), 1, MAX_PAGE)) is not None:
-            values["page"] = page
+        whole_number(filters.page, 1, MAX_PAGE)
     except FieldError:
-        errors["page"] = "That page number is not valid, so here is the first page."
-
-    return TripFilters(**values), errors
+        drop("page", "page", PAGE_MESSAGE)
+    return replace(filters, **dropped), errors
 
 
 def _words(q: str) -> list[str]:

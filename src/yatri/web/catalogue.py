@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from yatri.keys import CatalogueCacheKey, MediaKey
 from yatri.services import catalogue
+from yatri.services.catalogue_query import parse_filters
 from yatri.web import clock
 from yatri.web.render import is_htmx, render
 
@@ -49,7 +50,7 @@ async def trips(request: web.Request) -> web.Response:
     cache = request.app[CatalogueCacheKey]
     today = clock.today(request)
     destinations = await catalogue.destination_choices(cache)
-    filters, errors = catalogue.parse_filters(request.query, [d.slug for d in destinations])
+    filters, errors = parse_filters(request.query, [d.slug for d in destinations])
     result = await catalogue.search_trips(filters, today, cache, synced=True)
     url = _trips_url(filters.query_params(page=result.page if result.page > 1 else ""))
     context = {
