@@ -22,6 +22,7 @@ from yatri.db import apply_migrations
 from yatri.keys import DatabaseKey
 from yatri.settings import Settings
 
+from tests.contract import ContractFailuresKey, check_responses
 from tests.oidc_provider import LocalOpenIdProvider
 from tests.smtp import SmtpServer
 
@@ -139,12 +140,17 @@ def settings(request, database_url, tmp_path) -> Settings:
 
 @pytest.fixture
 def app(settings):
-    return create_app(settings)
+    app = create_app(settings)
+    check_responses(app)
+    return app
 
 
 @pytest.fixture
 async def client(aiohttp_client, app):
-    """A client of the real app; the test body can also use the models directly."""
+    """A client of the real app; the test body can also use the models directly. Every
+    /api/ answer it gets must be as the OpenAPI document says (tests/contract.py)."""
     client = await aiohttp_client(app)
     with app[DatabaseKey]:
         yield client
+    failures = app.get(ContractFailuresKey, [])
+    assert not failures, "API responses that break /api/openapi.json:\n" + "\n".join(failures)

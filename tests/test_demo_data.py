@@ -37,6 +37,11 @@ async def test_demo_data_is_realistic_and_idempotent(client):
     sold_out = [d for d in departures if taken[d.id] == d.capacity]
     nearly_full = [d for d in departures if 0 < d.capacity - taken[d.id] <= 2]
     assert sold_out and nearly_full
+    # Runs the operator stopped, for the pages and the API to show: closed sales, cancelled (nobody on it).
+    closed = [d for d in departures if d.sales_closed and d.cancelled_at is None]
+    cancelled = [d for d in departures if d.cancelled_at is not None]
+    assert closed and cancelled and not any(taken[d.id] for d in cancelled)
+    assert any(d.trip.is_published for d in closed) and any(d.trip.is_published for d in sold_out)
     assert all(taken[d.id] <= d.capacity for d in departures)
 
     booking = await Booking.filter(status=BookingStatus.CONFIRMED).first().prefetch_related("travellers", "payments")

@@ -64,9 +64,10 @@ async def load_demo_data(today: date | None = None) -> DemoSummary:
                 departure, created = await Departure.get_or_create(
                     trip=trip,
                     starts_on=starts_on,
-                    defaults={"ends_on": starts_on + timedelta(days=trip.days - 1), "capacity": item["capacity"]},
-                )
-                if created:
+                    defaults={"ends_on": starts_on + timedelta(days=trip.days - 1), "capacity": item["capacity"],
+                              **_demo_sales(index, position)},
+                )  # fmt: skip
+                if created and departure.cancelled_at is None:
                     departure.trip = trip
                     seats = _demo_seats_taken(index, position, departure.capacity)
                     bookings_added += await _fill(departure, seats, travellers, index + position)
@@ -88,6 +89,15 @@ def _departure_dates(index: int, every: int, today: date) -> list[date]:
     offset = (index * 5 - first.toordinal()) % every
     start = first + timedelta(days=offset)
     return [start + timedelta(days=d) for d in range(0, HORIZON_DAYS - 3 - offset, every)]
+
+
+def _demo_sales(index: int, position: int) -> dict:
+    """A few runs the operator stopped: sales closed on some, cancelled (nobody booked) on others."""
+    if position == 2 and index % 4 == 2:
+        return {"sales_closed": True}
+    if position == 3 and index % 4 == 3:
+        return {"cancelled_at": datetime.now(UTC)}
+    return {}
 
 
 def _demo_seats_taken(index: int, position: int, capacity: int) -> int:

@@ -1,190 +1,110 @@
 """The operator's API: trips (create, edit fields, publish) and departures (add, change
 capacity, close sales, cancel), for admin tokens only (403 for travellers).
 
-JSON values are checked by the rules (and messages) of services/admin_catalogue/forms.py
-and services/admin_departures.py.
+Every rule (and every message) is the one of services/admin_catalogue/forms.py and
+services/admin_departures.py; api/admin_values.py turns the validated trip fields into
+the services' typed values.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from yatri.api.common import api_user, bearer_admin, if_match_version, json_body, now, today, with_etag
+from yatri.api import models as m
+from yatri.api.admin_values import (
+    admin_field,
+    api_names,
+    needed_by_new_trip,
+    set_fields,
+    trip_context,
+    trip_values,
+)
+from yatri.api.catalogue import trip_page_fields
+from yatri.api.common import api_user, etag, if_match_version, now, today
+from yatri.api.contract import Reply
 from yatri.errors import PreconditionFailed, ValidationError
 from yatri.keys import NotifierKey
-from yatri.models import Destination
-from yatri.services.admin_catalogue import records as catalogue
+from yatri.parsing import record_id
 from yatri.services import admin_departures as departures
-from yatri.parsing import FieldError, day, record_id
-from yatri.services.money import rupees_text
-from yatri.services.admin_catalogue.forms import TRIP_REQUIRED, TRIPS, TripValues, base
+from yatri.services.admin_catalogue import records as catalogue
+from yatri.services.admin_catalogue.forms import TRIPS, base
 from yatri.services.admin_catalogue.records import Seen
 from yatri.services.booking import send_booking_mail
-from yatri.services.catalogue import is_slug
-
-# API name -> admin form field, and how a JSON value is typed into that field.
-TRIP_FIELDS = {
-    "title": ("title", str), "slug": ("slug", str), "kind": ("kind", str), "destination": ("destination", str),
-    "days": ("days", int), "difficulty": ("difficulty", str), "price_paise": ("price", int), "summary": ("summary", str),
-    "description": ("description", str), "inclusions": ("inclusions", list), "exclusions": ("exclusions", list),
-    "cancellation_policy": ("cancellation_policy", list), "max_per_booking": ("max_per_booking", int),
-    "featured": ("featured", bool),
-}  # fmt: skip
-CREATE_REQUIRED = ("title", "kind", "destination", "days", "difficulty", "price_paise", "summary")
 
 
 def _id(request: web.Request, what: str) -> int:
     return record_id(request.match_info["id"], what)
 
 
-def trip_json(trip) -> dict:
-    return {
-        "id": trip.id, "slug": trip.slug, "title": trip.title, "kind": str(trip.kind), "destination": trip.destination.slug,
-        "days": trip.days, "difficulty": str(trip.difficulty), "price_paise": trip.price_paise, "summary": trip.summary,
-        "description": trip.description, "itinerary": trip.itinerary, "inclusions": trip.inclusions,
-        "exclusions": trip.exclusions, "cancellation_policy": trip.cancellation_policy,
-        "max_per_booking": trip.max_per_booking, "featured": trip.featured, "is_published": trip.is_published,
-        "version": trip.version,
-    }  # fmt: skip
+def _admin_trip(trip) -> m.AdminTrip:
+    return m.AdminTrip(
+        **trip_page_fields(trip), id=trip.id, featured=trip.featured, is_published=trip.is_published, version=trip.version
+    )
 
 
-def departure_json(row: departures.DepartureRow) -> dict:
+def _trip(trip, **headers: str) -> Reply:
+    return Reply(_admin_trip(trip), {**etag(trip.version), **headers})
+
+
+def _departure(row: departures.DepartureRow) -> m.AdminDeparture:
     d = row.departure
-    return {
-        "id": d.id, "trip_id": d.trip_id, "starts_on": d.starts_on.isoformat(), "ends_on": d.ends_on.isoformat(),
-        "capacity": d.capacity, "price_paise": d.price_paise, "unit_price_paise": d.unit_price_paise,
-        "seats_taken": row.taken, "seats_left": row.left, "sales_closed": d.sales_closed,
-        "cancelled_at": d.cancelled_at.isoformat() if d.cancelled_at else None, "state": row.state,
-    }  # fmt: skip
-
-
-# ---------------------------------------------------------------- JSON -> form text
-
-
-def _as_text(name: str, kind: type, value: Any) -> str:
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise FieldError("This field must be true or false.")
-        return "on" if value else ""
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise FieldError("This field must be a whole number.")
-        return rupees_text(value) if name == "price_paise" else str(value)
-    if kind is list:
-        if not isinstance(value, list):
-            raise FieldError("This field must be a list.")
-        if name == "cancellation_policy":
-            if not all(isinstance(t, dict) and {"min_days", "percent"} <= t.keys() for t in value):
-                raise FieldError('Each tier must look like {"min_days": 30, "percent": 90}.')
-            return "\n".join(f"{t['min_days']}: {t['percent']}" for t in value)
-        if not all(isinstance(line, str) for line in value):
-            raise FieldError("Each item must be a string.")
-        return "\n".join(value)
-    if not isinstance(value, str):
-        raise FieldError("This field must be a string.")
-    return value
-
-
-async def _trip_form(body: dict) -> dict[str, str]:
-    """The admin form fields for this body, each checked by its rule; every problem at once."""
-    form, errors = {}, {}
-    for name, value in body.items():
-        if name not in TRIP_FIELDS:
-            errors[name] = "This field cannot be set here."
-            continue
-        field, kind = TRIP_FIELDS[name]
-        try:
-            raw = _as_text(name, kind, value)
-            if name == "destination":
-                slug = raw.strip().lower()
-                found = await Destination.get_or_none(slug=slug) if is_slug(slug, 80) else None
-                if found is None:
-                    raise FieldError("Use the slug of an existing destination.")
-                raw = str(found.id)
-            TRIPS.field(field).parse(raw)
-        except FieldError as exc:
-            errors[name] = str(exc)
-            continue
-        form[field] = raw
-    if errors:
-        raise ValidationError(errors)
-    return form
-
-
-def _values(form: dict[str, str], names) -> TripValues:
-    return TripValues(**{TRIPS.field(name).column: TRIPS.field(name).parse(form[name]) for name in names if name in form})
-
-
-def _api_names(exc: ValidationError) -> ValidationError:
-    api = {field: name for name, (field, _) in TRIP_FIELDS.items()}
-    return ValidationError({api.get(k, k): v for k, v in exc.errors.items()}, exc.detail)
+    return m.AdminDeparture(
+        id=d.id, trip_id=d.trip_id, starts_on=d.starts_on, ends_on=d.ends_on, capacity=d.capacity,
+        price_paise=d.price_paise, unit_price_paise=d.unit_price_paise, seats_taken=row.taken, seats_left=row.left,
+        sales_closed=d.sales_closed, cancelled_at=d.cancelled_at, state=row.state,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- trips
 
 
-@bearer_admin
-async def trips(request: web.Request) -> web.Response:
-    status = request.query.get("status", "all")
+async def trips(request: web.Request, query: m.AdminTripQuery) -> m.AdminTripList:
+    status = query.status or "all"
     if status not in catalogue.STATUSES:
         raise ValidationError({"status": "Use all, published or draft."})
-    found = await catalogue.list_trips(request.query.get("q", ""), status)
-    return web.json_response({"items": [trip_json(t) for t in found]})
+    found = await catalogue.list_trips(query.q, status)
+    return m.AdminTripList(items=[_admin_trip(t) for t in found])
 
 
-@bearer_admin
-async def create_trip(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    missing = {name: "This field is required." for name in CREATE_REQUIRED if name not in body}
-    if missing:
-        raise ValidationError(missing)
-    form = await _trip_form(body)
-    actor = api_user(request)
+async def create_trip(request: web.Request, body: m.TripInput) -> Reply:
+    context, actor = await trip_context(request), api_user(request)
+    required = [name for name in set_fields(body) if needed_by_new_trip(name)]
+    extra = [name for name in set_fields(body) if not needed_by_new_trip(name)]
     try:
-        trip = await catalogue.create(TRIPS, _values(form, TRIP_REQUIRED), actor)
-        extra = set(form) - set(TRIP_REQUIRED)
+        trip = await catalogue.create(TRIPS, trip_values(body, required, context), actor)
         if extra:
-            trip = await catalogue.update_fields(TRIPS, trip.id, _values(form, extra), None, actor)
+            trip = await catalogue.update_fields(TRIPS, trip.id, trip_values(body, extra, context), None, actor)
     except ValidationError as exc:
-        raise _api_names(exc) from None
-    response = with_etag(web.json_response(trip_json(trip), status=201), trip.version)
-    response.headers["Location"] = f"/api/v1/admin/trips/{trip.id}"
-    return response
+        raise api_names(exc) from None
+    return _trip(trip, Location=f"/api/v1/admin/trips/{trip.id}")
 
 
-@bearer_admin
-async def trip(request: web.Request) -> web.Response:
-    found = await catalogue.get(TRIPS, _id(request, "trip"))
-    return with_etag(web.json_response(trip_json(found)), found.version)
+async def trip(request: web.Request) -> Reply:
+    return _trip(await catalogue.get(TRIPS, _id(request, "trip")))
 
 
-@bearer_admin
-async def update_trip(request: web.Request) -> web.Response:
+async def update_trip(request: web.Request, body: m.TripChange) -> Reply:
     """Change fields with If-Match, all in one transaction or none. As on the admin page, a
     change to another field made meanwhile is kept, one to the same field is a 409."""
     trip_id = _id(request, "trip")
     found = await catalogue.get(TRIPS, trip_id)
     expected = if_match_version(request, found.version)
-    form = await _trip_form(await json_body(request))
     if expected is not None and expected != found.version:
         by = found.updated_by.name if found.updated_by else "Someone"
         raise PreconditionFailed(f"{by} changed this trip since version {expected} (it is now version {found.version}). Read it again.")
-    seen = None if expected is None else Seen(found.version, {name: base(TRIPS, found, name) for name in form})
+    names = set_fields(body)
+    bases = {admin_field(name).name: base(TRIPS, found, admin_field(name).name) for name in names}
+    seen = None if expected is None else Seen(found.version, bases)
     try:
-        await catalogue.update_fields(TRIPS, trip_id, _values(form, form), seen, api_user(request))
+        await catalogue.update_fields(TRIPS, trip_id, trip_values(body, names, await trip_context(request)), seen, api_user(request))
     except ValidationError as exc:
-        raise _api_names(exc) from None
-    found = await catalogue.get(TRIPS, trip_id)
-    return with_etag(web.json_response(trip_json(found)), found.version)
+        raise api_names(exc) from None
+    return _trip(await catalogue.get(TRIPS, trip_id))
 
 
 def _publisher(published: bool):
-    @bearer_admin
-    async def handler(request: web.Request) -> web.Response:
-        found = await catalogue.set_published(_id(request, "trip"), published, api_user(request))
-        return with_etag(web.json_response(trip_json(found)), found.version)
+    async def handler(request: web.Request) -> Reply:
+        return _trip(await catalogue.set_published(_id(request, "trip"), published, api_user(request)))
 
     handler.__name__ = "publish_trip" if published else "unpublish_trip"
     return handler
@@ -197,89 +117,42 @@ unpublish_trip = _publisher(False)
 # ---------------------------------------------------------------- departures
 
 
-@bearer_admin
-async def trip_departures(request: web.Request) -> web.Response:
+async def trip_departures(request: web.Request) -> m.AdminDepartureList:
     found = await departures.get_trip(_id(request, "trip"))
     upcoming, past = await departures.trip_departures(found, today(request), now(request))
-    return web.json_response({"upcoming": [departure_json(r) for r in upcoming], "past": [departure_json(r) for r in past]})
+    return m.AdminDepartureList(upcoming=[_departure(r) for r in upcoming], past=[_departure(r) for r in past])
 
 
-DEPARTURE_FIELDS = {"starts_on": "start date", "ends_on": "end date", "capacity": int, "price_paise": int}
-
-
-def _new_departure(body: dict, trip, today) -> departures.NewDeparture:
-    """The departure in `body` (dates as YYYY-MM-DD, whole numbers); every problem at once."""
-    values, errors = {}, {}
-    for name, kind in DEPARTURE_FIELDS.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int if kind is int else str):
-            errors[name] = "This field must be a whole number." if kind is int else "This field must be a string."
-            continue
-        try:
-            values[name] = value if kind is int else day(value, kind)
-        except FieldError as exc:
-            errors[name] = str(exc)
-    new = departures.NewDeparture(**values)
-    if errors:
-        raise ValidationError({**_departure_names(departures.check_new(new, trip, today)[1]), **errors})
-    return new
-
-
-def _departure_names(errors: dict[str, str]) -> dict[str, str]:
-    return {"price_paise" if k == "price" else k: v for k, v in errors.items()}
-
-
-@bearer_admin
-async def add_departure(request: web.Request) -> web.Response:
+async def add_departure(request: web.Request, body: m.DepartureInput) -> Reply:
     found = await departures.get_trip(_id(request, "trip"))
-    new = _new_departure(await json_body(request), found, today(request))
     try:
-        departure = await departures.add_departure(found, new, api_user(request), today(request))
+        departure = await departures.add_departure(found, departures.NewDeparture(**body.model_dump()), api_user(request), today(request))
     except ValidationError as exc:
-        raise ValidationError(_departure_names(exc.errors), exc.detail) from None
-    response = web.json_response(departure_json(await departures.row(departure.id, now(request))), status=201)
-    response.headers["Location"] = f"/api/v1/admin/departures/{departure.id}"
-    return response
+        raise api_names(exc) from None
+    row = await departures.row(departure.id, now(request))
+    return Reply(_departure(row), {"Location": f"/api/v1/admin/departures/{departure.id}"})
 
 
-@bearer_admin
-async def departure(request: web.Request) -> web.Response:
-    return web.json_response(departure_json(await departures.row(_id(request, "departure"), now(request))))
+async def departure(request: web.Request) -> m.AdminDeparture:
+    return _departure(await departures.row(_id(request, "departure"), now(request)))
 
 
-@bearer_admin
-async def update_departure(request: web.Request) -> web.Response:
+async def update_departure(request: web.Request, body: m.DepartureChange) -> m.AdminDeparture:
     departure_id = _id(request, "departure")
     await departures.get_departure(departure_id)
-    body = await json_body(request)
-    errors = {name: "This field cannot be changed here." for name in body if name not in ("capacity", "sales_closed")}
-    if "sales_closed" in body and not isinstance(body["sales_closed"], bool):
-        errors["sales_closed"] = "This field must be true or false."
-    if "capacity" in body and (isinstance(body["capacity"], bool) or not isinstance(body["capacity"], int)):
-        errors["capacity"] = "This field must be a whole number."
-    if errors:
-        raise ValidationError(errors)
     actor = api_user(request)
-    if "capacity" in body:
-        await departures.set_capacity(departure_id, body["capacity"], actor, now(request))
-    if "sales_closed" in body:
-        await departures.set_sales_closed(departure_id, body["sales_closed"], actor)
-    return web.json_response(departure_json(await departures.row(departure_id, now(request))))
+    if body.capacity is not None:
+        await departures.set_capacity(departure_id, body.capacity, actor, now(request))
+    if body.sales_closed is not None:
+        await departures.set_sales_closed(departure_id, body.sales_closed, actor)
+    return _departure(await departures.row(departure_id, now(request)))
 
 
-@bearer_admin
-async def cancel_departure(request: web.Request) -> web.Response:
+async def cancel_departure(request: web.Request, body: m.DepartureCancel) -> m.DepartureCancelled:
     departure_id = _id(request, "departure")
     await departures.get_departure(departure_id)
-    body = await json_body(request) if request.body_exists else {}
-    reason = body.get("reason", "")
-    if not isinstance(reason, str):
-        raise ValidationError({"reason": "This field must be a string."})
-    cancelled = await departures.cancel_departure(departure_id, api_user(request), now(request), today(request), reason)
+    cancelled = await departures.cancel_departure(departure_id, api_user(request), now(request), today(request), body.reason)
     for booking in cancelled:  # after the commit, as the admin page does
         await send_booking_mail(request.app[NotifierKey], booking, "cancelled")
-    return web.json_response(
-        {"departure": departure_json(await departures.row(departure_id, now(request))), "cancelled_bookings": [b.reference for b in cancelled]}
-    )
+    row = await departures.row(departure_id, now(request))
+    return m.DepartureCancelled(departure=_departure(row), cancelled_bookings=[b.reference for b in cancelled])

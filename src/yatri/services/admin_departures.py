@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -32,6 +33,12 @@ CAPACITY_MESSAGE = f"Enter the number of seats, a whole number from 1 to {MAX_CA
 PRICE_HINT = "Leave it empty to use the trip's price."
 
 
+class DepartureState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # sales closed by the operator
+    CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True)
 class DepartureRow:
     """A departure as the operator sees it: seats held or sold, seats left, its state."""
@@ -44,10 +51,10 @@ class DepartureRow:
         return max(self.departure.capacity - self.taken, 0)
 
     @property
-    def state(self) -> str:
+    def state(self) -> DepartureState:
         if self.departure.cancelled_at is not None:
-            return "cancelled"
-        return "closed" if self.departure.sales_closed else "open"
+            return DepartureState.CANCELLED
+        return DepartureState.CLOSED if self.departure.sales_closed else DepartureState.OPEN
 
     @property
     def state_label(self) -> str:

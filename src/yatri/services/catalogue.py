@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -212,6 +213,15 @@ async def _sync(cache: QueryCache | None) -> None:
 # ---------------------------------------------------------------- seats
 
 
+class SaleState(StrEnum):
+    """How a listed departure sells: what its badge says and whether it can be booked."""
+
+    AVAILABLE = "available"
+    FILLING_FAST = "filling_fast"
+    SOLD_OUT = "sold_out"
+    CLOSED = "closed"
+
+
 @dataclass
 class DepartureView:
     """A departure as a traveller sees it: dates, price, seats left and its state."""
@@ -220,14 +230,14 @@ class DepartureView:
     seats_left: int
 
     @property
-    def state(self) -> str:
+    def state(self) -> SaleState:
         if self.departure.sales_closed:
-            return "closed"
+            return SaleState.CLOSED
         if self.seats_left <= 0:
-            return "sold_out"
+            return SaleState.SOLD_OUT
         if self.seats_left <= max(3, self.departure.capacity // 5):
-            return "filling_fast"
-        return "available"
+            return SaleState.FILLING_FAST
+        return SaleState.AVAILABLE
 
     @property
     def state_label(self) -> str:
