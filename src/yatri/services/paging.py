@@ -7,10 +7,6 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
-from yatri.parsing import number_or
-
-MAX_PAGE = 99_999
-
 
 @dataclass(frozen=True)
 class Page:
@@ -38,11 +34,6 @@ class Page:
     @property
     def next(self) -> int | None:
         return self.number + 1 if self.number < self.pages else None
-
-
-def page_number(raw: str | None) -> int:
-    """A page number from a query string; anything that is not a small positive number is page 1."""
-    return number_or(raw, 1, 1, MAX_PAGE)
 
 
 async def paginate(query: QuerySet, number: int, per_page: int) -> Page:

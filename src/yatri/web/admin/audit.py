@@ -8,7 +8,6 @@ from aiohttp import web
 
 from yatri.models import AuditLog
 from yatri.services import admin_audit
-from yatri.services.paging import page_number
 from yatri.web.admin import forms
 from yatri.web.admin.common import zone
 from yatri.web.render import render
@@ -33,7 +32,7 @@ def record_url(log: AuditLog) -> str | None:
 
 async def audit_log(request: web.Request) -> web.Response:
     filters, errors = forms.audit_filters(request.query)
-    page = await admin_audit.search(filters, zone(request), page_number(request.query.get("page")))
+    page = await admin_audit.search(filters, zone(request), forms.page_number(request.query.get("page")))
     context = {
         "page": page, "filters": filters, "errors": errors, "choices": await admin_audit.choices(filters.entity),
         "record_url": record_url, "pager_params": filters.query_params(),

@@ -13,7 +13,6 @@ from yatri.models import BookingStatus
 from yatri.parsing import single_line
 from yatri.services import admin_bookings as service
 from yatri.services.booking import CANCELLABLE, STATUS_LABELS, TRANSITIONS, cancel_booking, confirm_booking, send_booking_mail
-from yatri.services.paging import page_number
 from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import now, today, zone
@@ -23,7 +22,7 @@ from yatri.web.render import render
 
 async def booking_list(request: web.Request) -> web.Response:
     filters, errors = forms.booking_filters(request.query)
-    page = await service.search(filters, zone(request), page_number(request.query.get("page")))
+    page = await service.search(filters, zone(request), forms.page_number(request.query.get("page")))
     trips, departures = await service.filter_choices(filters.trip)
     context = {
         "page": page, "filters": filters, "errors": errors, "trips": trips, "departures": departures,

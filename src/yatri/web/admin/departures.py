@@ -17,7 +17,6 @@ from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey
 from yatri.services import admin_departures as service
 from yatri.services.booking import send_booking_mail
-from yatri.services.paging import page_number
 from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import now, today
@@ -56,7 +55,7 @@ async def add(request: web.Request) -> web.Response:
 
 
 async def all_upcoming(request: web.Request) -> web.Response:
-    page = await service.upcoming_departures(today(request), now(request), page_number(request.query.get("page")))
+    page = await service.upcoming_departures(today(request), now(request), forms.page_number(request.query.get("page")))
     context = {"page": page, "back": request.path_qs, "row_errors": {}, "row_typed": {}, "pager_params": {}}
     return render(request, "admin/departures.html", context)
 

@@ -25,6 +25,14 @@ from yatri.services.catalogue import MAX_PRICE_RUPEES
 from yatri.services.money import parse_rupees
 
 
+MAX_PAGE = 99_999
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from a query string; anything that is not a small positive number is page 1."""
+    return number_or(raw, 1, 1, MAX_PAGE)
+
+
 def _read(errors: dict[str, str], key: str, parse: Callable[..., Any], raw: object, *args: Any) -> Any:
     """One value parsed from form or query text, or None with its message in `errors`."""
     try:

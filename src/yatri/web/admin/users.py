@@ -12,7 +12,6 @@ from aiohttp import web
 
 from yatri.errors import Conflict, ValidationError
 from yatri.services import admin_users
-from yatri.services.paging import page_number
 from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import filled
@@ -25,7 +24,7 @@ async def user_list(request: web.Request) -> web.Response:
     q = request.query.get("q", "")
     role = request.query.get("role", "all")
     role = role if role in admin_users.ROLES else "all"
-    page = await admin_users.list_users(q, role, page_number(request.query.get("page")))
+    page = await admin_users.list_users(q, role, forms.page_number(request.query.get("page")))
     context = {
         "page": page, "q": q, "role": role, "roles": admin_users.ROLES, "back": request.path_qs, "errors": {},
         "pager_params": filled(q=q, role="" if role == "all" else role),
