@@ -1,6 +1,7 @@
 """Caddy (Debian's package) in front of `yatri serve --workers 2` on loopback, with
-`tls internal`: HTTPS, the HTTP to HTTPS redirect, X-Forwarded-For believed only from
-TRUSTED_PROXIES, and Secure session cookies in production. (Server-sent events through
+`tls internal`: HTTPS, the HTTP to HTTPS redirect, X-Forwarded-For and -Proto believed
+only from TRUSTED_PROXIES, and Secure session cookies (in production always, elsewhere
+when a trusted proxy says the client used HTTPS). (Server-sent events through
 the proxy are not tested: Yatri has no SSE endpoint yet.)"""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -51,12 +53,25 @@ class Caddy:
         command = ["caddy", "run", "--config", str(self.config), "--adapter", "caddyfile"]
         self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 20
-        while not self.root_certificate.exists():
+        while not self._serves_tls():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.log.seek(0)
                 raise RuntimeError(f"caddy did not start: {self.log.read().decode(errors='replace')}")
             time.sleep(0.1)
         return self
+
+    def _serves_tls(self) -> bool:
+        """Its CA is written and it completes a handshake for localhost (the site's
+        certificate is issued a moment after the CA)."""
+        if not self.root_certificate.exists():
+            return False
+        tls = ssl.create_default_context(cafile=self.root_certificate)
+        try:
+            with socket.create_connection(("localhost", self.https_port), timeout=2) as raw:
+                with tls.wrap_socket(raw, server_hostname="localhost"):
+                    return True
+        except (OSError, ssl.SSLError):
+            return False
 
     def __exit__(self, *exc) -> None:
         self.process.terminate()
@@ -73,7 +88,8 @@ def client_addresses(server: LiveServer, path: str) -> list[str]:
 async def test_caddy_serves_yatri_over_https(shared_database_url, tmp_path):
     app = LiveServer(shared_database_url, tmp_path / "var", serve_args=("--workers", "2"), TRUSTED_PROXIES="127.0.0.1", **PRODUCTION)
     untrusted = LiveServer(shared_database_url, tmp_path / "var1", **PRODUCTION)
-    with app, untrusted, Caddy(tmp_path, app_port=app.port, untrusted_port=untrusted.port) as caddy:
+    dev = LiveServer(shared_database_url, tmp_path / "var2", TRUSTED_PROXIES="127.0.0.1")
+    with app, untrusted, dev, Caddy(tmp_path, app_port=app.port, untrusted_port=untrusted.port, dev_port=dev.port) as caddy:
         # The client trusts Caddy's own internal CA, which it wrote into its data folder.
         tls = ssl.create_default_context(cafile=caddy.root_certificate)
         https = f"https://localhost:{caddy.https_port}"
@@ -88,6 +104,12 @@ async def test_caddy_serves_yatri_over_https(shared_database_url, tmp_path):
                 assert "Strict-Transport-Security" in response.headers  # production mode, through the proxy
                 cookie = response.headers["Set-Cookie"]
                 assert "Secure" in cookie and "HttpOnly" in cookie
+
+            # X-Forwarded-Proto: https, from Caddy: believed by the app that trusts it.
+            # (tests/test_forwarded_proto.py: from a peer not in TRUSTED_PROXIES it is not.)
+            http.cookie_jar.clear()  # the apps share one database, so one session: start anew
+            async with http.get(https + "/dev/login") as response:
+                assert response.status == 200 and "Secure" in response.headers["Set-Cookie"]
 
             for path in ("/healthz", "/untrusted/healthz"):
                 async with http.get(https + path, headers={"X-Forwarded-For": "203.0.113.7"}) as response:

@@ -21,7 +21,7 @@ from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters
 from yatri.web.auth import TEMPLATE_DEFAULTS, csrf_protect, load_user, template_context
-from yatri.web.clients import rate_limit
+from yatri.web.clients import forwarded_proto, rate_limit
 from yatri.web.middlewares import error_pages, request_context, security_headers
 from yatri.web.metrics import Metrics
 from yatri.web.routes import add_routes
@@ -35,6 +35,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[
             request_context,
             security_headers,
+            forwarded_proto,
             error_pages,
             rate_limit,
             session_middleware(DatabaseStorage(settings)),

@@ -35,6 +35,30 @@ def client_address(request: web.Request) -> str:
     return str(address)
 
 
+def forwarded_scheme(request: web.Request) -> str | None:
+    """The scheme the client used, when the peer is one of TRUSTED_PROXIES and says so in
+    X-Forwarded-Proto (the last value: the nearest proxy's); None otherwise."""
+    peer = _parse(request.remote or "")
+    if peer is None or not _in_any(peer, request.app[SettingsKey].trusted_proxies):
+        return None
+    scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+    return scheme if scheme in ("http", "https") else None
+
+
+@web.middleware
+async def forwarded_proto(request: web.Request, handler):
+    """Behind a trusted proxy the request has the client's scheme, so `request.secure`
+    and `request.url` (Secure cookies, absolute URLs) are right. In production a client
+    that reached the proxy over plain HTTP is sent to BASE_URL (not to its Host header)."""
+    scheme = forwarded_scheme(request)
+    if scheme is None:
+        return await handler(request)
+    settings = request.app[SettingsKey]
+    if scheme == "http" and settings.production:
+        raise web.HTTPPermanentRedirect(settings.base_url + request.path_qs)
+    return await handler(request.clone(scheme=scheme))
+
+
 def client_in(request: web.Request, networks) -> bool:
     """Whether the client (as client_address names it) is in one of `networks`."""
     address = _parse(client_address(request))

@@ -58,12 +58,12 @@ class DatabaseStorage(AbstractStorage):
         if session.empty:
             if session.identity is not None:
                 await SessionRow.filter(key_hash=key_hash(session.identity)).delete()
-            self.save_cookie(response, "", max_age=session.max_age)
+            self._save_cookie(request, response, "", session.max_age)
             return
         key = session.identity
         if key is None:
             key = secrets.token_urlsafe(32)
-            self.save_cookie(response, key, max_age=session.max_age)
+            self._save_cookie(request, response, key, session.max_age)
         now = request.app[ClockKey]()
         data = self._get_session_data(session)
         user_id = session.get("user_id")
@@ -74,6 +74,14 @@ class DatabaseStorage(AbstractStorage):
             await SessionRow.create(
                 key_hash=key_hash(key), data=data, user_id=user_id, last_seen_at=now, expires_at=now + self.lifetime
             )
+
+
+    def _save_cookie(self, request: web.Request, response: web.StreamResponse, value: str, max_age: int) -> None:
+        """Secure in production, and on any request made over HTTPS (a trusted proxy's
+        X-Forwarded-Proto counts: see web.clients.forwarded_proto)."""
+        self.save_cookie(response, value, max_age=max_age)
+        if request.secure:
+            response.cookies[self.cookie_name]["secure"] = True
 
 
 async def rotate_session(request: web.Request, **data) -> Session:
