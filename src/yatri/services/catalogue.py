@@ -95,7 +95,7 @@ def check_filters(filters: TripFilters, destination_slugs: Iterable[str]) -> tup
     dropped: dict[str, Any] = {}
 
     def drop(name: str, attr: str, message: str) -> None:
-        errors[name], dropped[attr] = message, TripFilters.__dataclass_fields__[attr].default
+        errors[name], dropped[attr] = message, getattr(TripFilters(), attr)
 
     if len(filters.q) > MAX_QUERY_LENGTH:
         drop("q", "q", f"Search text is too long: use at most {MAX_QUERY_LENGTH} characters.")

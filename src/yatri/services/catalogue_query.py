@@ -12,14 +12,18 @@ from typing import Any
 from yatri.parsing import MAX_ID, FieldError, optional_day, optional_number, single_line
 from yatri.services.catalogue import PAGE_MESSAGE, PRICE_MESSAGE, TripFilters, check_filters
 
-# Query parameter -> (TripFilters attribute, how its text is read, the message when it cannot be).
-_TYPED = {
-    "from": ("date_from", optional_day, ""),
-    "to": ("date_to", optional_day, ""),
-    "min_price": ("min_price", lambda raw: optional_number(raw.replace(",", ""), 0, MAX_ID, PRICE_MESSAGE), ""),
-    "max_price": ("max_price", lambda raw: optional_number(raw.replace(",", ""), 0, MAX_ID, PRICE_MESSAGE), ""),
-    "page": ("page", lambda raw: optional_number(raw, 0, MAX_ID), PAGE_MESSAGE),
-}
+
+def _rupees(raw: str) -> int | None:
+    return optional_number(raw.replace(",", ""), 0, MAX_ID, PRICE_MESSAGE)
+
+
+def _page(raw: str) -> int | None:
+    return optional_number(raw, 0, MAX_ID, PAGE_MESSAGE)
+
+
+# Query parameter -> (TripFilters attribute, how its text is read)
+_TYPED = {"from": ("date_from", optional_day), "to": ("date_to", optional_day), "min_price": ("min_price", _rupees),
+          "max_price": ("max_price", _rupees), "page": ("page", _page)}  # fmt: skip
 
 
 def parse_filters(params: Mapping[str, str], destination_slugs: Iterable[str]) -> tuple[TripFilters, dict[str, str]]:
@@ -28,10 +32,10 @@ def parse_filters(params: Mapping[str, str], destination_slugs: Iterable[str]) -
     values.update({name: params.get(name, "").strip() for name in ("destination", "kind", "difficulty", "sort")})
     values["sort"] = values["sort"] or "next"
     errors: dict[str, str] = {}
-    for name, (attr, parse, message) in _TYPED.items():
+    for name, (attr, parse) in _TYPED.items():
         try:
             values[attr] = parse(params.get(name, ""))
         except FieldError as exc:
-            errors[name] = message or str(exc)
+            errors[name] = str(exc)
     filters, problems = check_filters(TripFilters(**{k: v for k, v in values.items() if v is not None}), destination_slugs)
     return filters, {**problems, **errors}

@@ -263,6 +263,7 @@ class Entity:
     required: tuple[str, ...]
     noun: str
     values: type[TripValues] | type[DestinationValues]
+    heading: str  # the field that names a record (and makes its web address)
     related: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
@@ -277,8 +278,8 @@ class Entity:
 
 TRIP_REQUIRED = ("title", "slug", "kind", "destination", "days", "difficulty", "price", "summary")
 DESTINATION_REQUIRED = ("name", "slug", "region", "description")
-TRIPS = Entity("trip", Trip, TRIP_FIELDS, TRIP_REQUIRED, "trip", TripValues, ("destination", "updated_by"))
-DESTINATIONS = Entity("destination", Destination, DESTINATION_FIELDS, DESTINATION_REQUIRED, "destination", DestinationValues, ("updated_by",))
+TRIPS = Entity("trip", Trip, TRIP_FIELDS, TRIP_REQUIRED, "trip", TripValues, "title", ("destination", "updated_by"))
+DESTINATIONS = Entity("destination", Destination, DESTINATION_FIELDS, DESTINATION_REQUIRED, "destination", DestinationValues, "name", ("updated_by",))
 
 
 # ---------------------------------------------------------------- what forms and pages show

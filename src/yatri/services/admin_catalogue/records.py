@@ -145,7 +145,7 @@ async def checked(entity: Entity, values: Values, *, new: bool = False) -> dict[
     once (ValidationError by field name). A new record without a web address gets one
     made from its title or name, and a new record's web address must be free."""
     if new and values.slug is None:
-        values = replace(values, slug=slugify(getattr(values, "title", None) or getattr(values, "name", None) or ""))
+        values = replace(values, slug=slugify(getattr(values, entity.heading) or ""))
     clean, errors = {}, {}
     for column, value in given(values).items():
         spec = entity.of_column(column)

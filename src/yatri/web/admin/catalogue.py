@@ -91,7 +91,7 @@ def _context(entity: Entity, **extra: Any) -> dict:
 
 
 def _heading(entity: Entity, record: Any) -> str:
-    return record.title if entity is TRIPS else record.name
+    return getattr(record, entity.heading)
 
 
 # ---------------------------------------------------------------- lists and create

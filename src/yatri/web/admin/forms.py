@@ -113,7 +113,7 @@ def new_departure(form: Mapping[str, Any], trip: Trip, today: date) -> admin_dep
     return new
 
 
-def capacity(form: Mapping[str, Any]) -> int:
+def capacity(form: Mapping[str, Any]) -> int | None:
     errors: dict[str, str] = {}
     seats = _read(errors, "capacity", optional_number, _text(form, "capacity"), 0, MAX_ID, admin_departures.CAPACITY_MESSAGE)
     if errors:
