@@ -4,10 +4,13 @@ sales, cancel a departure with every booking on it (full refunds, emails)."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.admin_data import make_booking, make_departure, make_trip
 from tests.helpers import login, make_user
+from yatri.errors import ValidationError
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, Refund, Role
-from yatri.services.admin_departures import set_capacity
+from yatri.services.admin_departures import DepartureChange, change_departure, set_capacity
 from yatri.services.booking import hold_seats, seats_taken
 from yatri.services.catalogue import current_version
 from yatri.services.travellers import TravellerInput
@@ -268,3 +271,20 @@ async def test_travellers_no_longer_see_a_departure_once_sales_close_or_it_is_ca
 
     await client.post(f"/admin/departures/{closing.id}/sales", data={"closed": "0", "csrf_token": token})
     assert booked(await (await client.get(f"/trips/{trip.slug}")).text(), closing)
+
+
+async def test_capacity_and_sales_change_together_or_not_at_all(client):
+    admin = await make_user("ops@example.com", name="Priya Ops", role=Role.ADMIN)
+    trip, departure = await trip_with_departure(capacity=10)
+    await make_booking(departure, await make_user("asha@example.com"), seats=3)
+    now = datetime.now(UTC)
+    with pytest.raises(ValidationError) as refused:
+        await change_departure(departure.id, DepartureChange(capacity=2, sales_closed=True), admin, now)
+    assert "the capacity cannot go below 3" in refused.value.errors["capacity"]
+    unchanged = await Departure.get(id=departure.id)
+    assert (unchanged.capacity, unchanged.sales_closed) == (10, False) and not await AuditLog.exists(entity="departure")
+
+    changed = await change_departure(departure.id, DepartureChange(capacity=6, sales_closed=True), admin, now)
+    assert (changed.capacity, changed.sales_closed) == (6, True)
+    actions = await AuditLog.filter(entity="departure").order_by("id").values_list("action", flat=True)
+    assert actions == ["capacity_changed", "sales_closed"]

@@ -140,11 +140,8 @@ async def departure(request: web.Request) -> m.AdminDeparture:
 async def update_departure(request: web.Request, body: m.DepartureChange) -> m.AdminDeparture:
     departure_id = _id(request, "departure")
     await departures.get_departure(departure_id)
-    actor = api_user(request)
-    if body.capacity is not None:
-        await departures.set_capacity(departure_id, body.capacity, actor, now(request))
-    if body.sales_closed is not None:
-        await departures.set_sales_closed(departure_id, body.sales_closed, actor)
+    change = departures.DepartureChange(body.capacity, body.sales_closed)
+    await departures.change_departure(departure_id, change, api_user(request), now(request))
     return _departure(await departures.row(departure_id, now(request)))
 
 

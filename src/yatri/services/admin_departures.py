@@ -196,36 +196,55 @@ def _check_not_cancelled(departure: Departure) -> None:
         raise Conflict("This departure has been cancelled, so it cannot be changed.")
 
 
-async def set_capacity(departure_id: int, capacity: int, actor: User, now: datetime) -> Departure:
+@dataclass(frozen=True)
+class DepartureChange:
+    """What to change on a departure; None leaves it as it is."""
+
+    capacity: int | None = None
+    sales_closed: bool | None = None
+
+
+async def change_departure(departure_id: int, change: DepartureChange, actor: User, now: datetime) -> Departure:
+    """Change the capacity and close or reopen sales together, under the departure's lock,
+    in one transaction, or neither; one audit row for each."""
     try:
-        capacity = capacity_seats(capacity)
+        capacity = None if change.capacity is None else capacity_seats(change.capacity)
     except FieldError as exc:
         raise ValidationError({"capacity": str(exc)}) from None
     async with locked_departure(departure_id) as departure:
         _check_not_cancelled(departure)
-        taken = await seats_taken(departure.id, now)
-        if capacity < taken:
-            seats = "seat is" if taken == 1 else "seats are"
-            raise ValidationError({"capacity": f"{taken} {seats} already held or sold on this departure: the capacity cannot go below {taken}."})
-        before = departure.capacity
-        if capacity != before:
-            departure.capacity = capacity
-            await departure.save(update_fields=["capacity", "updated_at"])
-            await audit.record("departure", departure.id, "capacity_changed", actor=actor, data={"before": {"capacity": before}, "after": {"capacity": capacity}})
-            await bump_version()
+        if capacity is not None:
+            await _set_capacity(departure, capacity, actor, now)
+        if change.sales_closed is not None:
+            await _set_sales_closed(departure, change.sales_closed, actor)
     return departure
 
 
-async def set_sales_closed(departure_id: int, closed: bool, actor: User) -> Departure:
-    async with locked_departure(departure_id) as departure:
-        _check_not_cancelled(departure)
-        if departure.sales_closed != closed:
-            departure.sales_closed = closed
-            await departure.save(update_fields=["sales_closed", "updated_at"])
-            action = "sales_closed" if closed else "sales_reopened"
-            await audit.record("departure", departure.id, action, actor=actor, data={"before": {"sales_closed": not closed}, "after": {"sales_closed": closed}})
-            await bump_version()
-    return departure
+async def set_capacity(departure_id: int, capacity: int, actor: User, now: datetime) -> Departure:
+    return await change_departure(departure_id, DepartureChange(capacity=capacity), actor, now)
+
+
+async def _set_capacity(departure: Departure, capacity: int, actor: User, now: datetime) -> None:
+    """Never below the seats held or sold, counted under the lock."""
+    taken = await seats_taken(departure.id, now)
+    if capacity < taken:
+        seats = "seat is" if taken == 1 else "seats are"
+        raise ValidationError({"capacity": f"{taken} {seats} already held or sold on this departure: the capacity cannot go below {taken}."})
+    before = departure.capacity
+    if capacity != before:
+        departure.capacity = capacity
+        await departure.save(update_fields=["capacity", "updated_at"])
+        await audit.record("departure", departure.id, "capacity_changed", actor=actor, data={"before": {"capacity": before}, "after": {"capacity": capacity}})
+        await bump_version()
+
+
+async def _set_sales_closed(departure: Departure, closed: bool, actor: User) -> None:
+    if departure.sales_closed != closed:
+        departure.sales_closed = closed
+        await departure.save(update_fields=["sales_closed", "updated_at"])
+        action = "sales_closed" if closed else "sales_reopened"
+        await audit.record("departure", departure.id, action, actor=actor, data={"before": {"sales_closed": not closed}, "after": {"sales_closed": closed}})
+        await bump_version()
 
 
 async def bookings_to_cancel(departure_id: int) -> list[Booking]:

@@ -107,7 +107,7 @@ async def _capacity(request: web.Request, departure_id: int, form) -> str:
 
 async def _sales(request: web.Request, departure_id: int, form) -> str:
     closed = form.get("closed") == "1"
-    await service.set_sales_closed(departure_id, closed, current_admin(request))
+    await service.change_departure(departure_id, service.DepartureChange(sales_closed=closed), current_admin(request), now(request))
     return "Sales closed: travellers can no longer book it." if closed else "Sales reopened."
 
 
