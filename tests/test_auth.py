@@ -11,7 +11,7 @@ from yatri.web.auth import require_admin, require_login, safe_next
 from yatri.services.accounts import delete_expired_sessions
 from yatri.web.sessions import COOKIE_NAME
 
-from tests.helpers import PASSWORD, csrf_from, login, make_user
+from tests.helpers import PASSWORD, csrf_from, csrf_in, login, make_user
 
 
 def session_cookie(client) -> str | None:
@@ -168,3 +168,33 @@ async def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_500(client):
         response = await client.post("/login", headers=headers, allow_redirects=False, **sent)
         assert response.status == 403, sent
         assert "This form has expired" in await response.text()
+
+
+async def test_a_login_form_refused_as_expired_keeps_the_email_and_next_never_the_password(client):
+    user = await make_user()
+    await csrf_from(client, "/login")
+    data = {"email": user.email, "password": PASSWORD, "next": "/bookings", "csrf_token": "stale"}
+    response = await client.post("/login", data=data)
+    assert response.status == 403
+    html = await response.text()
+    assert "This form has expired, so nothing was sent. We kept what you typed" in html
+    assert f'value="{user.email}"' in html and 'name="next" value="/bookings"' in html
+    assert PASSWORD not in html
+    assert await SessionRow.filter(user_id=user.id).count() == 0
+    again = await client.post("/login", data={**data, "csrf_token": csrf_in(html)}, allow_redirects=False)
+    assert again.status == 303 and again.headers["Location"] == "/bookings"
+
+
+async def test_an_htmx_post_refused_as_expired_gets_a_fresh_token_and_keeps_its_form(client):
+    """The form stays on the page (the answer goes to #flash); static/js/net.js puts the
+    fresh token in place, so sending it once more works."""
+    user = await make_user()
+    await login(client, user)
+    response = await client.post("/logout", headers={"X-CSRF-Token": "stale", "HX-Request": "true"})
+    assert response.status == 403 and response.headers["HX-Retarget"] == "#flash"
+    assert "It is ready again: send it once more" in await response.text()
+    fresh = response.headers["X-CSRF-Token"]
+    assert fresh and fresh != "stale"
+    again = await client.post("/logout", headers={"X-CSRF-Token": fresh, "HX-Request": "true"}, allow_redirects=False)
+    assert again.status == 303
+    assert await SessionRow.filter(user_id=user.id).count() == 0

@@ -244,3 +244,18 @@ async def test_htmx_gets_the_booking_state_alone_and_a_lapsed_hold_says_so(clien
     assert "no longer reserved" in live and f'href="/bookings/{booking.reference}/pay"' in live
     page = await (await client.get(f"/bookings/{booking.reference}")).text()
     assert live.strip() in page  # the page includes the same fragment
+
+
+async def test_a_confirm_refused_as_expired_comes_back_as_the_details_form_with_every_value(client):
+    user = await make_user()
+    departure = await make_departure()
+    csrf = await login(client, user)
+    _, data = await review_page(client, departure, csrf)
+    refused = await client.post(f"/departures/{departure.id}/book", data={**data, "csrf_token": "stale"})
+    assert refused.status == 403
+    html = await refused.text()
+    assert "We kept what you typed" in html
+    for name, value in {"t1-full_name": "Asha Rao", "t1-phone": "98765 43210", "t1-emergency_contact_name": "Ravi Rao", "t2-full_name": "Meera Iyer", "t2-age": "29"}.items():
+        assert f'name="{name}"' in html and f'value="{value}"' in html, name
+    assert csrf_in(html) != "stale"
+    assert await Booking.all().count() == 0

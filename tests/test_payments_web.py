@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from yatri.keys import ClockKey
-from yatri.models import Booking, BookingStatus, Payment, PaymentStatus, Refund, RefundStatus
+from yatri.models import Booking, BookingStatus, Payment, PaymentStatus, Refund, RefundStatus, Session as SessionRow
 
 from tests.booking_data import hold, make_departure
-from tests.helpers import csrf_in, login, make_user
+from tests.helpers import PASSWORD, csrf_in, login, make_user
 from tests.payments_data import NOW, held_booking, operator, submitted_payment, traveller
 from tests.test_payments import decode_qr
 
@@ -183,3 +183,46 @@ async def test_htmx_gets_the_pay_page_hold_alone(client):
     live = await (await client.get(f"/bookings/{booking.reference}/pay", headers={"HX-Request": "true"})).text()
     assert live.strip().startswith('<p class="flash flash-warning" id="hold"') and "<html" not in live
     assert "The hold on your seats has lapsed. You can still pay" in live
+
+
+async def test_a_pay_form_with_an_expired_token_comes_back_with_its_utr(app, client):
+    """The CSRF token no longer matches (another tab logged in again, say): nothing is sent,
+    the same form comes back with the UTR typed, a fresh token and a message."""
+    booking = await held_booking()
+    await login(client, booking.user)
+    refused = await client.post(f"/bookings/{booking.reference}/pay", data={"utr": "4012 3456 7890", "csrf_token": "stale"})
+    assert refused.status == 403
+    html = await refused.text()
+    assert "This form has expired, so nothing was sent. We kept what you typed" in html
+    assert 'name="utr" type="text" value="4012 3456 7890"' in html
+    fresh = csrf_in(html)
+    assert fresh != "stale"
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.HELD
+    sent = await client.post(
+        f"/bookings/{booking.reference}/pay", data={"utr": "4012 3456 7890", "csrf_token": fresh}, allow_redirects=False
+    )
+    assert sent.status == 303
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.PAYMENT_SUBMITTED
+    again = await (await client.get(f"/bookings/{booking.reference}/pay")).text()
+    assert "We kept what you typed" not in again  # shown once
+
+
+async def test_after_the_session_ended_logging_in_again_returns_to_the_pay_form_with_its_utr(app, client):
+    booking = await held_booking()
+    token = await login(client, booking.user)
+    await SessionRow.all().delete()  # the session ended (idle too long, or logged out elsewhere)
+    refused = await client.post(f"/bookings/{booking.reference}/pay", data={"utr": "401234567890", "csrf_token": token})
+    assert refused.status == 403
+    html = await refused.text()
+    assert "your session ended, so nothing was sent. Log in again" in html
+    assert f'href="/login?next=/bookings/{booking.reference}/pay"' in html
+    login_page = await (await client.get(f"/login?next=/bookings/{booking.reference}/pay")).text()
+    logged_in = await client.post(
+        "/login",
+        data={"email": booking.user.email, "password": PASSWORD, "next": f"/bookings/{booking.reference}/pay", "csrf_token": csrf_in(login_page)},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert logged_in.status == 303 and logged_in.headers["Location"] == f"/bookings/{booking.reference}/pay"
+    form = await (await client.get(f"/bookings/{booking.reference}/pay")).text()
+    assert 'name="utr" type="text" value="401234567890"' in form
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.HELD  # nothing was sent yet

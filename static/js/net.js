@@ -120,8 +120,19 @@
     showProgress();
   });
 
+  // A form refused as expired gets a fresh CSRF token with the answer: put it in place, so
+  // that sending it once more works (what was typed is still in the form).
+  function freshToken(token) {
+    document.body.setAttribute("hx-headers:inherited", JSON.stringify({ "X-CSRF-Token": token }));
+    for (const input of document.querySelectorAll('input[name="csrf_token"]')) input.value = token;
+  }
+
   // An answer came: the network works.
-  htmx.on("htmx:after:request", () => setOffline(false));
+  htmx.on("htmx:after:request", (evt) => {
+    setOffline(false);
+    const token = evt.detail.ctx.response?.headers?.get("X-CSRF-Token");
+    if (token) freshToken(token);
+  });
 
   htmx.on("htmx:after:swap", (evt) => {
     const ctx = evt.detail.ctx;

@@ -4,6 +4,7 @@ edit the profile. Each handler parses the form, calls one accounts service and r
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp_session import get_session
 
 from yatri.errors import TooManyRequests, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
@@ -12,7 +13,7 @@ from yatri.services import accounts
 from yatri.web.auth import current_user, flash, login_user, logout_user, require_login, safe_next
 from yatri.web.clients import client_address, costly
 from yatri.web.clock import now
-from yatri.web.forms import read_form
+from yatri.web.forms import kept_values, read_form
 from yatri.web.render import render
 from yatri.web.sessions import current_session_hash
 
@@ -49,7 +50,8 @@ RESEND_OUTCOMES = {
 
 
 async def login_page(request: web.Request) -> web.Response:
-    target = safe_next(request.query.get("next"))
+    kept = kept_values(request, await get_session(request))  # a login form refused as expired
+    target = safe_next(request.query.get("next") or kept.get("next"))
     if current_user(request) is not None:
         raise web.HTTPFound(target)
     return render(request, "pages/login.html", auth_context(request, form={"email": ""}, next=target))

@@ -11,13 +11,14 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
+import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 from yarl import URL
 
-from yatri.errors import PermissionDenied
+from yatri.errors import PermissionDenied, YatriError
 from yatri.models import User
-from yatri.web.forms import read_form
+from yatri.web.forms import KEPT_FORM, keep_typed, kept_values, read_form
 from yatri.web.render import is_htmx
 from yatri.web.sessions import rotate_session
 
@@ -31,15 +32,26 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_EXEMPT_PREFIXES = ("/api/", "/payments/webhook/")
 
 
+FORM_KEPT = "This form has expired, so nothing was sent. We kept what you typed: check it and send it again."
+FORM_READY = "This form had expired, so nothing was changed. It is ready again: send it once more."
+SESSION_ENDED = (
+    "This form has expired: your session ended, so nothing was sent. Log in again and we bring you "
+    "back to the form with what you typed (never a password)."
+)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+NoticesKey = web.RequestKey("notices", list)  # messages for this request's page only
+
+
 class CsrfFailed(PermissionDenied):
     title = "This form has expired"
     problem = "csrf-failed"
 
-    def __init__(self) -> None:
+    def __init__(self, detail: str = "", *, fresh_token: str = "") -> None:
         super().__init__(
-            "This form has expired or did not come from this site, so nothing was changed. "
+            detail or "This form has expired or did not come from this site, so nothing was changed. "
             "Reload the page and try again."
         )
+        self.headers = {CSRF_HEADER: fresh_token} if fresh_token else {}
 
 
 def current_user(request: web.Request) -> User | None:
@@ -71,12 +83,62 @@ async def csrf_protect(request: web.Request, handler):
         session = await get_session(request)
         expected = session.get(CSRF_FIELD)
         sent = request.headers.get(CSRF_HEADER)
-        if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if sent is None and request.content_type in FORM_TYPES:
             sent = (await read_form(request)).get(CSRF_FIELD)
         # Bytes: compare_digest refuses str with non-ASCII characters (a forged %FF token).
         if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode()):
-            raise CsrfFailed()
+            return await _refused(request, session)
     return await handler(request)
+
+
+async def _refused(request: web.Request, session) -> web.StreamResponse:
+    """A refused post changes nothing and loses nothing typed. Over htmx the form stays on
+    the page and gets a fresh token (the X-CSRF-Token header; static/js/net.js puts it in
+    place). A plain form comes back as its page (the GET at the same address) with what was
+    typed, a fresh token and a message, as a 403; when the session ended, the page asks to
+    log in again and the values wait in the session. Without such a page: the refusal alone."""
+    if is_htmx(request):
+        raise CsrfFailed(FORM_READY, fresh_token=str(LazyCsrfToken(session)))
+    page = _page_of(request)
+    if page is None or request.content_type not in FORM_TYPES:
+        raise CsrfFailed()
+    form = await read_form(request)
+    keep_typed(session, request.path, form)
+    request[NoticesKey] = [{"level": "error", "text": FORM_KEPT}]
+    try:
+        # The rest of the chain the page would have had: the user, then the templates' context.
+        response = await load_user(request, lambda request: aiohttp_jinja2.context_processors_middleware(request, page))
+    except web.HTTPException as exc:
+        if exc.headers.get("Location", "").startswith("/login"):
+            keep_typed(session, request.path, form)  # the templates' context took it: for after the login
+            return _log_in_again(request)
+        session.pop(KEPT_FORM, None)
+        raise CsrfFailed() from None
+    except YatriError as exc:
+        session.pop(KEPT_FORM, None)
+        raise CsrfFailed() from None
+    response.set_status(403)
+    return response
+
+
+def _page_of(request: web.Request):
+    """The handler of the page at the post's own address (same pattern, so the same
+    match_info): the form's page, or None."""
+    canonical = request.match_info.route.resource.canonical
+    for resource in request.app.router.resources():
+        if resource.canonical == canonical:
+            for route in resource:
+                if route.method == "GET":
+                    return route.handler
+    return None
+
+
+def _log_in_again(request: web.Request) -> web.Response:
+    context = {
+        "status": 403, "status_phrase": "Forbidden", "title": CsrfFailed.title, "detail": SESSION_ENDED,
+        "request_id": "", "action": {"href": str(URL("/login").with_query(next=request.path)), "label": "Log in again"},
+    }  # fmt: skip
+    return aiohttp_jinja2.render_template("pages/error.html", request, context, status=403)
 
 
 class LazyCsrfToken:
@@ -100,7 +162,7 @@ class LazyCsrfToken:
     __html__ = __str__
 
 
-TEMPLATE_DEFAULTS = {"current_user": None, "csrf_token": LazyCsrfToken(None), "messages": []}
+TEMPLATE_DEFAULTS = {"current_user": None, "csrf_token": LazyCsrfToken(None), "messages": [], "kept": {}}
 
 
 async def template_context(request: web.Request) -> dict:
@@ -110,7 +172,12 @@ async def template_context(request: web.Request) -> dict:
     except RuntimeError:  # an error raised before the session middleware ran
         session = None
     messages = session.pop("flash", []) if session is not None and "flash" in session else []
-    return {"current_user": request.get(UserKey), "csrf_token": LazyCsrfToken(session), "messages": messages}
+    return {
+        "current_user": request.get(UserKey),
+        "csrf_token": LazyCsrfToken(session),
+        "messages": [*messages, *request.get(NoticesKey, [])],
+        "kept": kept_values(request, session),
+    }
 
 
 async def flash(request: web.Request, text: str, level: str = "success") -> None:
@@ -130,8 +197,11 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 async def login_user(request: web.Request, user: User) -> None:
-    """Start a signed-in session with a new id (no session fixation)."""
-    await rotate_session(request, user_id=user.id, role=str(user.role))
+    """Start a signed-in session with a new id (no session fixation), keeping the values of
+    a form refused because the old session had ended."""
+    session = await get_session(request)
+    carried = {KEPT_FORM: session[KEPT_FORM]} if KEPT_FORM in session else {}
+    await rotate_session(request, user_id=user.id, role=str(user.role), **carried)
     request[UserKey] = user
 
 

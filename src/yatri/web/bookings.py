@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 
 from aiohttp import web
+from aiohttp_session import get_session
 
 from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
@@ -23,7 +24,7 @@ from yatri.services.travellers import GENDERS, saved_details, traveller_forms, v
 from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.clients import costly
-from yatri.web.forms import read_form
+from yatri.web.forms import kept_values, read_form
 from yatri.web.render import render, wants_fragment
 
 def _count(raw: object) -> int:
@@ -55,13 +56,14 @@ async def book_page(request: web.Request) -> web.Response:
     ctx = await _departure_context(request)
     if ctx["max_count"] <= 0:
         raise service.SeatsUnavailable(0)
-    count = _count(request.query.get("count") or "1")
+    kept = kept_values(request, await get_session(request))  # a Confirm refused as expired
+    count = _count(kept.get("count") or request.query.get("count") or "1")
     errors = {}
     if not 1 <= count <= ctx["max_count"]:
         errors["count"] = f"Choose from 1 to {ctx['max_count']} travellers."
         count = min(max(count, 1), ctx["max_count"])
     user = current_user(request)
-    prefill = {"t1-full_name": user.name, "t1-email": user.email, "t1-phone": user.phone or ""}
+    prefill = {"t1-full_name": user.name, "t1-email": user.email, "t1-phone": user.phone or "", **kept}
     return render(request, "pages/book.html", _form_context(ctx, count, prefill, errors), fragment="fragments/traveller_forms.html")
 
 

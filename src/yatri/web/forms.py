@@ -11,6 +11,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from yatri.errors import BadRequest
+from yatri.web.render import is_htmx
 
 
 async def read_form(request: web.Request) -> MultiDictProxy:
@@ -19,3 +20,33 @@ async def read_form(request: web.Request) -> MultiDictProxy:
         return await request.post()
     except (ValueError, LookupError, web.RequestPayloadError):  # UnicodeDecodeError is a ValueError
         raise BadRequest("The form could not be read. Send it again from the page, as UTF-8 text.") from None
+
+
+# A form refused because its session or CSRF token expired comes back with what was typed
+# (never a password or the old token): kept in the session for the form's page, shown once
+# there, carried across a new login (`auth.login_user`) when the session had ended.
+KEPT_FORM = "kept_form"
+KeptKey = web.RequestKey("kept_form", dict)
+MAX_KEPT_CHARS = 8000  # a session row, not a store: a bigger form is not kept
+
+
+def keep_typed(session, path: str, form: MultiDictProxy) -> None:
+    values = {
+        name: value for name, value in form.items()
+        if isinstance(value, str) and name != "csrf_token" and "password" not in name
+    }  # fmt: skip
+    if sum(len(name) + len(value) for name, value in values.items()) <= MAX_KEPT_CHARS:
+        session[KEPT_FORM] = {"path": path, "values": values}
+
+
+def kept_values(request: web.Request, session) -> dict[str, str]:
+    """What a refused form on this page carried: taken from the session by the first full
+    page of its path (not by an htmx fragment of it), then the same for the request."""
+    if KeptKey not in request:
+        kept = session.get(KEPT_FORM) if session is not None else None
+        values: dict[str, str] = {}
+        if kept and kept.get("path") == request.path and not is_htmx(request):
+            del session[KEPT_FORM]
+            values = kept["values"]
+        request[KeptKey] = values
+    return request[KeptKey]

@@ -129,7 +129,7 @@ async def error_pages(request: web.Request, handler):
                 if wants_problem_json(request)
                 else exc.errors
             )
-        headers = {}
+        headers = dict(getattr(exc, "headers", {}))
         if hasattr(exc, "retry_after"):
             headers["Retry-After"] = str(exc.retry_after)
         if hasattr(exc, "challenge"):
