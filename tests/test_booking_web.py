@@ -259,3 +259,15 @@ async def test_a_confirm_refused_as_expired_comes_back_as_the_details_form_with_
         assert f'name="{name}"' in html and f'value="{value}"' in html, name
     assert csrf_in(html) != "stale"
     assert await Booking.all().count() == 0
+
+
+async def test_the_next_booking_starts_with_the_last_lead_travellers_details(client):
+    user = await make_user()
+    await hold(user, await make_departure(), 1)  # lead(): Asha Rao, 31, emergency contact Ravi Rao
+    await login(client, user)
+    html = await (await client.get(f"/departures/{(await make_departure(days_ahead=60, slug='other-trek')).id}/book")).text()
+    for name, value in {
+        "t1-full_name": "Asha Rao", "t1-age": "31", "t1-phone": "+919876543210", "t1-email": "asha@example.com",
+        "t1-emergency_contact_name": "Ravi Rao", "t1-emergency_contact_phone": "+919812345678",
+    }.items():  # fmt: skip
+        assert re.search(rf'name="{name}" type="\w+" value="{re.escape(value)}"', html), name

@@ -258,3 +258,32 @@ async def test_version_row_is_shared_and_counts_up(client):
     assert await other_process.get(("k",), compute) == 1  # until the next request syncs
     await other_process.sync()
     assert await other_process.get(("k",), compute) == 2
+
+
+async def test_a_plain_visit_to_trips_goes_back_to_the_last_filters_until_cleared(client):
+    await make_catalogue()
+    filtered = await client.get("/trips", params={"kind": "trek", "sort": "price", "q": "", "page": "1"})
+    cookie = filtered.cookies["yatri_trips"]
+    assert cookie.value == "kind=trek&sort=price" and cookie["path"] == "/trips" and cookie["httponly"]
+    back = await client.get("/trips", allow_redirects=False)
+    assert back.status == 302 and back.headers["Location"] == "/trips?kind=trek&sort=price"
+    assert back.headers["Cache-Control"] == "private, no-cache"
+    html = await (await client.get("/trips")).text()
+    assert slugs_in(html) == ["bhrigu-lake-trek", "hampta-pass-trek"]  # cheapest first
+    assert 'href="/trips?clear=1"' in html
+
+    cleared = await client.get("/trips?clear=1")
+    assert cleared.status == 200 and cleared.cookies["yatri_trips"].value == ""
+    assert (await client.get("/trips", allow_redirects=False)).status == 200
+
+
+async def test_a_remembered_filter_cookie_that_is_not_filters_is_ignored(client):
+    await make_catalogue()
+    client.session.cookie_jar.update_cookies({"yatri_trips": "evil=1&page=3&%FF=x"}, client.make_url("/trips"))
+    assert (await client.get("/trips", allow_redirects=False)).status == 200
+    client.session.cookie_jar.update_cookies({"yatri_trips": "kind=spaceship"}, client.make_url("/trips"))
+    moved = await client.get("/trips", allow_redirects=False)
+    assert moved.headers["Location"] == "/trips?kind=spaceship"
+    shown = await client.get(moved.headers["Location"])
+    assert "Pick a trip type from the list." in await shown.text()
+    assert shown.cookies["yatri_trips"].value == ""  # forgotten: the next plain visit is plain

@@ -88,3 +88,26 @@ async def test_same_search_without_javascript(aiohttp_server, app, browser):
         assert await page.locator("table.departures a", has_text="Book").count() == 2
     finally:
         await context.close()
+
+
+async def test_the_last_filters_come_back_on_a_plain_visit_and_clear_forgets_them(aiohttp_server, app, phone):
+    server = await _server(aiohttp_server, app)
+    await phone.goto(str(server.make_url("/trips")))
+    await phone.click(".filters summary")
+    await phone.select_option("#f-kind", "trek")
+    await phone.wait_for_url("**/trips?kind=trek")
+    await phone.select_option("#f-sort", "price")
+    await phone.wait_for_url("**/trips?kind=trek&sort=price")
+
+    await phone.goto(str(server.make_url("/")))
+    await phone.click(".site-header a[href='/trips']")
+    await phone.wait_for_url("**/trips?kind=trek&sort=price")
+    assert await phone.input_value("#f-kind") == "trek" and await phone.input_value("#f-sort") == "price"
+    assert await _titles(phone) == ["Bhrigu Lake Trek", "Hampta Pass Trek"]
+
+    await phone.click("a.reset:has-text('Clear')")
+    await phone.wait_for_url("**/trips?clear=1")
+    assert len(await _titles(phone)) == 10 and await phone.input_value("#f-kind") == ""
+    await phone.goto(str(server.make_url("/trips")))
+    assert phone.url.endswith("/trips") and len(await _titles(phone)) == 10
+    assert phone.problems == []

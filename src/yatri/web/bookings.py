@@ -27,6 +27,10 @@ from yatri.web.clients import costly
 from yatri.web.forms import kept_values, read_form
 from yatri.web.render import render, wants_fragment
 
+# What the next booking's form takes from the lead traveller of the last one.
+LEAD_REMEMBERED = ("full_name", "age", "phone", "email", "emergency_contact_name", "emergency_contact_phone")
+
+
 def _count(raw: object) -> int:
     """A number of travellers as typed; 0 (refused with the count's message) when it is not one."""
     return number_or(raw, 0, 0, service.MAX_SEATS)
@@ -63,8 +67,20 @@ async def book_page(request: web.Request) -> web.Response:
         errors["count"] = f"Choose from 1 to {ctx['max_count']} travellers."
         count = min(max(count, 1), ctx["max_count"])
     user = current_user(request)
-    prefill = {"t1-full_name": user.name, "t1-email": user.email, "t1-phone": user.phone or "", **kept}
+    prefill = {"t1-full_name": user.name, "t1-email": user.email, "t1-phone": user.phone or ""}
+    prefill.update(await _last_lead(user, clock.today(request)), **kept)
     return render(request, "pages/book.html", _form_context(ctx, count, prefill, errors), fragment="fragments/traveller_forms.html")
+
+
+async def _last_lead(user, today) -> dict[str, str]:
+    """The lead traveller of the user's latest booking, to fill in the next one."""
+    mine = await service.my_bookings(user, today)
+    latest = max([*mine.upcoming, *mine.past, *mine.ended], key=lambda booking: booking.id, default=None)
+    lead = latest and await Traveller.filter(booking_id=latest.id, position=1).first()
+    if not lead:
+        return {}
+    details = saved_details(lead)
+    return {f"t1-{name}": "" if details[name] is None else str(details[name]) for name in LEAD_REMEMBERED}
 
 
 @require_login

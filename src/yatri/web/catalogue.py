@@ -8,13 +8,13 @@ and destination pages may be reused by the browser for a short while.
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from yatri.keys import CatalogueCacheKey, MediaKey
+from yatri.keys import CatalogueCacheKey, MediaKey, SettingsKey
 from yatri.services import catalogue
 from yatri.services.catalogue_query import parse_filters
 from yatri.web import clock
@@ -23,6 +23,8 @@ from yatri.web.render import is_htmx, render
 REVALIDATE = "private, no-cache"
 SHORT = "private, max-age=30"
 VARY = "HX-Request, HX-History-Restore-Request, Cookie"
+TRIPS_COOKIE = "yatri_trips"  # the last filters and sort of /trips, as a query string
+REMEMBER_SECONDS = 90 * 24 * 3600
 FILTER_FIELDS = ("q", "destination", "kind", "difficulty", "from", "to", "min_price", "max_price", "sort", "page")
 
 
@@ -46,7 +48,11 @@ async def home(request: web.Request) -> web.Response:
 
 async def trips(request: web.Request) -> web.Response:
     """The trip list. With HTMX only the results fragment (and the filter messages) goes out,
-    with an HX-Push-Url that leaves out empty filters, so the address bar stays readable."""
+    with an HX-Push-Url that leaves out empty filters, so the address bar stays readable.
+    The last filters and sort are remembered (a cookie); a plain visit to /trips goes back
+    to them, and /trips?clear=1 (the form's Clear link) forgets them."""
+    if not request.query and (saved := _saved_filters(request)):
+        raise web.HTTPFound(_trips_url(saved), headers={"Cache-Control": REVALIDATE, "Vary": VARY})
     cache = request.app[CatalogueCacheKey]
     today = clock.today(request)
     destinations = await catalogue.destination_choices(cache)
@@ -77,7 +83,25 @@ async def trips(request: web.Request) -> web.Response:
         response = render(request, "pages/trips.html", context)
     if context["oob"]:
         response.headers["HX-Push-Url"] = url
-    return conditional(request, response, SHORT)
+    response = conditional(request, response, SHORT)
+    _remember_filters(request, response, filters.query_params(page=""))
+    return response
+
+
+def _saved_filters(request: web.Request) -> dict[str, str]:
+    pairs = parse_qsl(request.cookies.get(TRIPS_COOKIE, ""))[: len(FILTER_FIELDS)]
+    return {name: value for name, value in pairs if name in FILTER_FIELDS and name != "page"}
+
+
+def _remember_filters(request: web.Request, response: web.Response, params: dict[str, str]) -> None:
+    value = urlencode(params)
+    if value == request.cookies.get(TRIPS_COOKIE, ""):
+        return
+    if not value:
+        response.del_cookie(TRIPS_COOKIE, path="/trips")
+        return
+    secure = request.app[SettingsKey].production
+    response.set_cookie(TRIPS_COOKIE, value, max_age=REMEMBER_SECONDS, path="/trips", httponly=True, samesite="Lax", secure=secure)
 
 
 async def _render_string(template: str, request: web.Request, context: dict) -> str:
