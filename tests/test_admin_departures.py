@@ -11,7 +11,8 @@ from tests.helpers import login, make_user
 from yatri.errors import ValidationError
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, Refund, Role
 from yatri.services.admin_departures import DepartureChange, change_departure, set_capacity
-from yatri.services.booking import hold_seats, seats_taken
+from yatri.services.booking import hold_seats
+from yatri.services.seats import seats_taken
 from yatri.services.catalogue import current_version
 from yatri.services.travellers import TravellerInput
 

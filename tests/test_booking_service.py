@@ -11,6 +11,9 @@ import pytest
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import AuditLog, Booking, BookingStatus, Payment, PaymentMethod, PaymentStatus, Refund, Traveller
 from yatri.services import booking as service
+from yatri.services import state
+from yatri.services.refunds import refund_quote
+from yatri.services.seats import SeatsUnavailable, seats_taken
 from yatri.services.travellers import traveller_forms, validate_travellers
 
 from tests.booking_data import COMPANION_FORM, LEAD_FORM, NOW, TODAY, companion, form_for, hold, lead, make_departure
@@ -38,7 +41,7 @@ async def test_a_hold_takes_seats_prices_with_gst_and_leaves_an_audit_row(client
     assert booking.hold_expires_at == NOW + timedelta(minutes=15)
     names = await Traveller.filter(booking=booking).order_by("position").values_list("full_name", flat=True)
     assert names == ["Asha Rao", "Companion 2"]
-    assert await service.seats_taken(departure.id, NOW) == 2
+    assert await seats_taken(departure.id, NOW) == 2
     [row] = await AuditLog.filter(entity="booking", entity_id=booking.reference)
     assert (row.action, row.from_state, row.to_state, row.actor_id) == ("held", None, "held", user.id)
 
@@ -47,11 +50,11 @@ async def test_more_travellers_than_seats_left_is_refused_with_the_number_left(c
     user = await make_user()
     departure = await make_departure(capacity=3)
     await hold(user, departure, 2)
-    with pytest.raises(service.SeatsUnavailable, match="Only 1 seat is left") as refused:
+    with pytest.raises(SeatsUnavailable, match="Only 1 seat is left") as refused:
         await hold(user, departure, 2)
     assert refused.value.seats_left == 1
     await hold(user, departure, 1)
-    with pytest.raises(service.SeatsUnavailable, match="sold out"):
+    with pytest.raises(SeatsUnavailable, match="sold out"):
         await hold(user, departure, 1)
     assert await Booking.all().count() == 2
 
@@ -78,7 +81,7 @@ async def test_the_same_idempotency_key_makes_one_booking(client):
     first, second = await asyncio.gather(hold(user, departure, 2, key="k-1"), hold(user, departure, 2, key="k-1"))
     assert first.id == second.id
     assert await Booking.all().count() == 1
-    assert await service.seats_taken(departure.id, NOW) == 2
+    assert await seats_taken(departure.id, NOW) == 2
 
 
 async def test_an_idempotency_key_belongs_to_its_user(client):
@@ -93,7 +96,7 @@ async def test_lapsed_holds_stop_counting_at_once_and_expire_with_an_audit_row(c
     departure = await make_departure(capacity=2)
     booking = await hold(user, departure, 2)
     later = NOW + timedelta(minutes=16)
-    assert await service.seats_taken(departure.id, later) == 0  # before the task has run
+    assert await seats_taken(departure.id, later) == 0  # before the task has run
     [expired] = await service.expire_lapsed_holds(later)
     assert expired.reference == booking.reference
     assert (await Booking.get(id=booking.id)).status == BookingStatus.EXPIRED
@@ -109,12 +112,12 @@ async def test_cancelling_a_confirmed_booking_refunds_by_the_policy_tier(client,
     admin = await make_user("ops@example.com", role="admin")
     departure = await make_departure(days_ahead=days_ahead)
     booking = await confirm(await hold(user, departure, 2), admin)
-    quote = await service.refund_quote(await Booking.get(id=booking.id).select_related("departure__trip"), TODAY)
+    quote = await refund_quote(await Booking.get(id=booking.id).select_related("departure__trip"), TODAY)
     assert (quote.days_before, quote.percent, quote.paid_paise) == (days_ahead, percent, booking.total_paise)
     assert quote.amount_paise == booking.total_paise * percent // 100
     cancelled = await service.cancel_booking(booking.reference, actor=user, today=TODAY, now=NOW)
     assert cancelled.status == BookingStatus.CANCELLED
-    assert await service.seats_taken(departure.id, NOW) == 0
+    assert await seats_taken(departure.id, NOW) == 0
     refunds = await Refund.filter(booking_id=booking.id).values_list("amount_paise", flat=True)
     assert refunds == ([quote.amount_paise] if percent else [])
     row = await AuditLog.filter(entity="booking", entity_id=booking.reference, action="cancelled").get()
@@ -127,7 +130,7 @@ async def test_cancelling_an_unpaid_hold_refunds_nothing_and_frees_the_seats(cli
     booking = await hold(user, departure, 2)
     await service.cancel_booking(booking.reference, actor=user, today=TODAY, now=NOW)
     assert await Refund.all().count() == 0
-    assert await service.seats_taken(departure.id, NOW) == 0
+    assert await seats_taken(departure.id, NOW) == 0
     with pytest.raises(Conflict, match="nothing to cancel"):
         await service.cancel_booking(booking.reference, actor=user, today=TODAY, now=NOW)
 
@@ -144,11 +147,11 @@ async def test_a_full_refund_returns_everything_paid_whatever_the_tier(client):
 async def test_the_state_machine_refuses_impossible_moves(client):
     user = await make_user()
     booking = await hold(user, await make_departure(), 1)
-    async with service.locked_booking(booking.reference) as locked:
-        await service.set_status(locked, BookingStatus.EXPIRED, actor=None)
+    async with state.locked_booking(booking.reference) as locked:
+        await state.set_status(locked, BookingStatus.EXPIRED, actor=None)
     with pytest.raises(Conflict, match="hold expired"):
-        async with service.locked_booking(booking.reference) as locked:
-            await service.set_status(locked, BookingStatus.CONFIRMED, actor=None)
+        async with state.locked_booking(booking.reference) as locked:
+            await state.set_status(locked, BookingStatus.CONFIRMED, actor=None)
     assert (await Booking.get(id=booking.id)).status == BookingStatus.EXPIRED
 
 
@@ -159,7 +162,7 @@ async def test_a_lapsed_hold_is_confirmed_by_hand_only_while_its_seats_are_free(
     first = await hold(user, departure, 2)
     later = NOW + timedelta(minutes=20)
     await hold(user, departure, 1, now=later)  # someone took a seat after the hold lapsed
-    with pytest.raises(service.SeatsUnavailable, match="Only 1 seat"):
+    with pytest.raises(SeatsUnavailable, match="Only 1 seat"):
         await service.confirm_booking(first.reference, actor=admin, now=later)
     assert (await Booking.get(id=first.id)).status == BookingStatus.HELD
 

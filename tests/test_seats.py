@@ -4,7 +4,8 @@ import asyncio
 from datetime import date, datetime, timedelta, timezone
 
 from yatri.models import Booking, BookingStatus, Departure, Destination, Trip, User
-from yatri.services.booking import locked_departure, seats_taken, seats_taken_by_departure
+from yatri.services.seats import seats_taken, seats_taken_by_departure
+from yatri.services.state import locked_departure
 
 
 async def make_departure(capacity: int = 20) -> Departure:

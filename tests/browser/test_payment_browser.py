@@ -15,7 +15,7 @@ from tests.helpers import PASSWORD, make_user
 from yatri.keys import DatabaseKey
 from yatri.models import AuditLog, Booking, BookingStatus, Payment, PaymentStatus, Role
 from yatri.services.booking import hold_seats
-from yatri.services.payments import submit_utr
+from yatri.services.upi import submit_utr
 
 
 async def log_in(page, url, email: str, target: str) -> None:

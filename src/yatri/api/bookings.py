@@ -6,18 +6,20 @@ The same booking service as the HTML pages; another user's booking is 404.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from aiohttp import web
 
 from yatri.api import models as m
 from yatri.api.common import api_user, now, today
 from yatri.api.contract import Reply
-from yatri.errors import Conflict, NotFound, ValidationError
+from yatri.errors import NotFound, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
-from yatri.models import Booking, BookingStatus, Payment, Refund, Traveller
+from yatri.models import Booking, BookingStatus
 from yatri.services import booking as service
+from yatri.services.state import STATUS_LABELS
 from yatri.services.travellers import saved_details, validate_travellers
+from yatri.services.views import booking_view
 
 _TRAVELLER_KEY = re.compile(r"^t([0-9]+)-(\w+)$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -40,7 +42,7 @@ def booking_fields(booking: Booking) -> dict:
     departure = booking.departure
     return {
         "reference": booking.reference, "status": booking.status,
-        "status_label": service.STATUS_LABELS[BookingStatus(booking.status)], "seats": booking.seats,
+        "status_label": STATUS_LABELS[BookingStatus(booking.status)], "seats": booking.seats,
         "unit_price_paise": booking.unit_price_paise, "subtotal_paise": booking.subtotal_paise,
         "gst_paise": booking.gst_paise, "total_paise": booking.total_paise, "hold_expires_at": booking.hold_expires_at,
         "created_at": booking.created_at, "cancelled_at": booking.cancelled_at,
@@ -48,21 +50,14 @@ def booking_fields(booking: Booking) -> dict:
     }  # fmt: skip
 
 
-async def booking_detail(booking: Booking, on: date) -> m.BookingDetail:
-    travellers = await Traveller.filter(booking_id=booking.id).order_by("position")
-    payments = await Payment.filter(booking_id=booking.id).order_by("id")
-    refunds = await Refund.filter(booking_id=booking.id).order_by("id")
-    try:
-        service.check_cancellable(booking, on)
-        quote = await service.refund_quote(booking, on)
-    except Conflict:
-        quote = None
+async def booking_detail(booking: Booking, at: datetime, on: date) -> m.BookingDetail:
+    view = await booking_view(booking, at, on)
     return m.BookingDetail(
         **booking_fields(booking),
-        travellers=[saved_details(t) for t in travellers],
-        payments=[m.PaymentLine.model_validate(p) for p in payments],
-        refunds=[m.RefundLine.model_validate(r) for r in refunds],
-        refund_quote=None if quote is None else m.RefundQuote.model_validate(quote),
+        travellers=[saved_details(t) for t in view.travellers],
+        payments=[m.PaymentLine.model_validate(p) for p in view.payments],
+        refunds=[m.RefundLine.model_validate(r) for r in view.refunds],
+        refund_quote=None if view.refund_quote is None else m.RefundQuote.model_validate(view.refund_quote),
     )
 
 
@@ -100,7 +95,7 @@ async def create(request: web.Request, body: m.BookingRequest) -> Reply:
         raise _api_errors(exc) from None
     booking = await service.booking_for(user, held.reference)
     # A replay gets the same answer as the first request, as a retry expects.
-    return Reply(await booking_detail(booking, today(request)), {"Location": f"/api/v1/bookings/{booking.reference}"})
+    return Reply(await booking_detail(booking, now(request), today(request)), {"Location": f"/api/v1/bookings/{booking.reference}"})
 
 
 async def mine(request: web.Request) -> m.BookingList:
@@ -109,7 +104,7 @@ async def mine(request: web.Request) -> m.BookingList:
 
 
 async def detail(request: web.Request) -> m.BookingDetail:
-    return await booking_detail(await _mine(request), today(request))
+    return await booking_detail(await _mine(request), now(request), today(request))
 
 
 async def cancel(request: web.Request) -> m.BookingDetail:
@@ -118,4 +113,4 @@ async def cancel(request: web.Request) -> m.BookingDetail:
     await service.cancel_booking(booking.reference, actor=user, today=today(request), now=now(request))
     booking = await service.booking_for(user, booking.reference)
     await service.send_booking_mail(request.app[NotifierKey], booking, "cancelled")
-    return await booking_detail(booking, today(request))
+    return await booking_detail(booking, now(request), today(request))

@@ -9,18 +9,18 @@ from yatri.api.bookings import path_reference
 from yatri.api.common import api_user, now, today
 from yatri.keys import SettingsKey
 from yatri.models import Booking
-from yatri.services import payments
+from yatri.services import payments, upi
+from yatri.services.views import payment_view
 
 
 async def _payment_info(request: web.Request, booking: Booking) -> m.PaymentInfo:
     settings = request.app[SettingsKey]
-    link = payments.booking_link(booking, settings.upi_vpa, settings.upi_payee_name)
-    history, refunds = await payments.payment_history(booking)
+    view = await payment_view(booking, today(request), settings.upi_vpa, settings.upi_payee_name)
     return m.PaymentInfo(
-        reference=booking.reference, status=booking.status, payable=booking.status in payments.PAYABLE,
-        amount_paise=booking.total_paise, hold_expires_at=booking.hold_expires_at, payee_name=settings.upi_payee_name,
-        vpa=settings.upi_vpa, upi_link=link, qr_svg=payments.qr_svg(link),
-        payments=[m.PaymentLine.model_validate(p) for p in history], refunds=[m.RefundLine.model_validate(r) for r in refunds],
+        reference=booking.reference, status=booking.status, payable=view.payable, amount_paise=view.amount_paise,
+        hold_expires_at=booking.hold_expires_at, payee_name=view.payee_name, vpa=view.vpa, upi_link=view.upi_link,
+        qr_svg=view.qr_svg, payments=[m.PaymentLine.model_validate(p) for p in view.payments],
+        refunds=[m.RefundLine.model_validate(r) for r in view.refunds],
     )  # fmt: skip
 
 
@@ -31,7 +31,7 @@ async def payment(request: web.Request) -> m.PaymentInfo:
 
 async def submit_utr(request: web.Request, body: m.UtrSubmission) -> m.PaymentInfo:
     user, reference = api_user(request), path_reference(request)
-    await payments.submit_utr(
+    await upi.submit_utr(
         reference, body.utr, user=user, now=now(request), today=today(request),
         verify_hours=request.app[SettingsKey].payment_verify_hours,
     )  # fmt: skip

@@ -19,7 +19,10 @@ from yatri.errors import NotFound
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, Trip
 from yatri.parsing import record_id
 from yatri.services.admin_audit import Entry, entry
-from yatri.services.booking import STATUS_LABELS, RefundQuote, booking_reference, counting_bookings, refund_quote
+from yatri.services.booking import booking_reference
+from yatri.services.refunds import RefundQuote, refund_quote
+from yatri.services.seats import counting_bookings
+from yatri.services.state import STATUS_LABELS
 from yatri.services.money import rupees
 from yatri.services.paging import Page, paginate
 

@@ -22,7 +22,9 @@ from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import Booking, Departure, Trip, User
 from yatri.parsing import FieldError, day, record_id, single_line, whole_number
 from yatri.services import audit
-from yatri.services.booking import CANCELLABLE, cancel_booking, locked_departure, seats_taken, seats_taken_by_departure
+from yatri.services.booking import CANCELLABLE, cancel_booking
+from yatri.services.seats import left_of, seats_taken, seats_taken_by_departure
+from yatri.services.state import locked_departure
 from yatri.services.catalogue import MAX_PRICE_RUPEES, bump_version
 from yatri.services.money import paise_amount
 from yatri.services.paging import Page, paginate
@@ -48,7 +50,7 @@ class DepartureRow:
 
     @property
     def left(self) -> int:
-        return max(self.departure.capacity - self.taken, 0)
+        return left_of(self.departure, self.taken)
 
     @property
     def state(self) -> DepartureState:

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from yatri.models import Booking, BookingStatus, Departure, Payment, PaymentStatus
-from yatri.services.booking import seats_taken_by_departure
+from yatri.services.seats import left_of, seats_taken_by_departure
 
 UPCOMING_DAYS = 7
 REVENUE_DAYS = 30
@@ -24,7 +24,7 @@ class UpcomingDeparture:
 
     @property
     def left(self) -> int:
-        return max(self.departure.capacity - self.taken, 0)
+        return left_of(self.departure, self.taken)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
-"""Bookings: holding seats, the status of a booking, traveller details, cancellation.
+"""Bookings: holding seats, traveller details, cancellation, a traveller's bookings.
 
-Seats are never sold twice: every change that takes seats checks capacity and writes
-the booking in one transaction that holds a lock on the departure (`locked_departure`).
-Every status change goes through `set_status`, inside the change's transaction, which
-writes the audit row the booking's timeline is made of.
+Seats are never sold twice: every change that takes seats checks capacity (`seats`) and
+writes the booking in one transaction that holds a lock on the departure
+(`state.locked_departure`). Every status change goes through `state.set_status`.
 """
 
 from __future__ import annotations
@@ -11,34 +10,27 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.functions import Sum
-from tortoise.transactions import in_transaction
 
 from yatri.errors import Conflict, NotFound, ValidationError
-from yatri.models import (
-    AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, RefundStatus, Traveller, User,
-)  # fmt: skip
+from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, RefundStatus, Traveller, User
 from yatri.services.audit import record
-from yatri.services.locks import lock, locked, rows
 from yatri.services.notify import Notifier
 from yatri.services.pricing import price_breakdown
+from yatri.services.refunds import refund_percent
+from yatri.services.seats import HOLDING_STATUSES, check_seats_free, holds_seats
+from yatri.services.state import STATUS_LABELS, locked_booking, locked_departure, locked_departure_and_booking, set_status
 from yatri.services.travellers import TravellerInput, saved_details
 
 # No 0/O or 1/I, so a reference read out over the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _REFERENCE = re.compile(r"[A-Z0-9-]{1,12}")  # bookings.reference
 
-# Statuses whose seats count only until `hold_expires_at` (the hold, or the longer
-# verification window once a payment is submitted). Confirmed seats always count.
 MAX_SEATS = 50  # the most seats one booking may ever hold (a trip sets its own limit up to this)
-HOLDING_STATUSES = (BookingStatus.HELD, BookingStatus.PENDING_PAYMENT, BookingStatus.PAYMENT_SUBMITTED)
 
 
 def new_reference() -> str:
@@ -51,137 +43,7 @@ def listed_departures(today: date) -> Q:
     return Q(starts_on__gt=today, cancelled_at__isnull=True)
 
 
-def counting_bookings(now: datetime) -> Q:
-    """Bookings whose seats are taken at `now`; lapsed holds never count, even before
-    the periodic job (yatri.jobs) marks them expired."""
-    return Q(status=BookingStatus.CONFIRMED) | Q(status__in=HOLDING_STATUSES, hold_expires_at__gt=now)
-
-
-async def seats_taken_by_departure(departure_ids: Iterable[int], now: datetime) -> dict[int, int]:
-    """Seats taken per departure id (0 for departures with no counting booking)."""
-    ids = list(departure_ids)
-    taken = dict.fromkeys(ids, 0)
-    if not ids:
-        return taken
-    rows = (
-        await Booking.filter(counting_bookings(now), departure_id__in=ids)
-        .annotate(seats_sum=Sum("seats"))
-        .group_by("departure_id")
-        .values("departure_id", "seats_sum")
-    )
-    for row in rows:
-        taken[row["departure_id"]] = int(row["seats_sum"] or 0)
-    return taken
-
-
-async def seats_taken(departure_id: int, now: datetime) -> int:
-    return (await seats_taken_by_departure([departure_id], now))[departure_id]
-
-
-@asynccontextmanager
-async def locked_departure(departure_id: int) -> AsyncIterator[Departure]:
-    """A transaction holding the departure's lock: concurrent seat changes wait their turn."""
-    async with locked(Departure, "This departure does not exist.", id=departure_id) as departure:
-        yield departure
-
-
-@asynccontextmanager
-async def locked_booking(reference: str) -> AsyncIterator[Booking]:
-    """A transaction holding the booking's row lock, with its departure and trip fetched."""
-    async with locked(Booking, "We could not find that booking.", reference=reference) as booking:
-        await booking.fetch_related("departure__trip")
-        yield booking
-
-
-@asynccontextmanager
-async def locked_departure_and_booking(reference: str) -> AsyncIterator[Booking]:
-    """Both locks, for changes that may take seats back for a booking (a lapsed hold
-    confirmed or paid late); `booking.departure` is the locked row."""
-    found = await Booking.get_or_none(reference=reference).only("id", "departure_id")
-    if found is None:
-        raise NotFound("We could not find that booking.")
-    async with in_transaction() as conn:
-        departures, bookings = await lock(conn, rows(Departure, id=found.departure_id), rows(Booking, id=found.id))
-        if not (departures and bookings):
-            raise NotFound("We could not find that booking.")
-        departure, booking = departures[0], bookings[0]
-        await departure.fetch_related("trip")
-        booking.departure = departure
-        yield booking
-
-
-def holds_seats(booking: Booking, now: datetime) -> bool:
-    """Whether this booking's seats count at `now`: `counting_bookings` for one booking."""
-    if booking.status == BookingStatus.CONFIRMED:
-        return True
-    return booking.status in HOLDING_STATUSES and booking.hold_expires_at is not None and booking.hold_expires_at > now
-
-
-# Which status may follow which; anything else is refused.
-TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
-    BookingStatus.HELD: frozenset(
-        {BookingStatus.PENDING_PAYMENT, BookingStatus.PAYMENT_SUBMITTED, BookingStatus.CONFIRMED,
-         BookingStatus.CANCELLED, BookingStatus.EXPIRED}
-    ),
-    BookingStatus.PENDING_PAYMENT: frozenset(
-        {BookingStatus.PAYMENT_SUBMITTED, BookingStatus.CONFIRMED, BookingStatus.CANCELLED, BookingStatus.EXPIRED}
-    ),
-    BookingStatus.PAYMENT_SUBMITTED: frozenset(
-        {BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.CANCELLED, BookingStatus.EXPIRED}
-    ),
-    BookingStatus.EXPIRED: frozenset({BookingStatus.PAYMENT_SUBMITTED}),
-    BookingStatus.CONFIRMED: frozenset({BookingStatus.CANCELLED}),
-    BookingStatus.CANCELLED: frozenset({BookingStatus.REFUNDED}),
-    BookingStatus.REFUNDED: frozenset(),
-}
-
-STATUS_LABELS = {
-    BookingStatus.HELD: "Seats held",
-    BookingStatus.PENDING_PAYMENT: "Waiting for payment",
-    BookingStatus.PAYMENT_SUBMITTED: "Payment being checked",
-    BookingStatus.CONFIRMED: "Confirmed",
-    BookingStatus.CANCELLED: "Cancelled",
-    BookingStatus.REFUNDED: "Refunded",
-    BookingStatus.EXPIRED: "Hold expired",
-}
-
-
-async def set_status(
-    booking: Booking,
-    to: BookingStatus,
-    *,
-    actor: User | None,
-    action: str | None = None,
-    data: dict | None = None,
-    **fields,
-) -> Booking:
-    """Move a booking to `to` and write its audit row; call inside the change's transaction."""
-    before = BookingStatus(booking.status)
-    if to not in TRANSITIONS[before]:
-        raise Conflict(f"This booking is {STATUS_LABELS[before].lower()}, so it cannot be {to.replace('_', ' ')} now.")
-    booking.status = to
-    for name, value in fields.items():
-        setattr(booking, name, value)
-    booking.version += 1
-    await booking.save(update_fields=["status", "version", "updated_at", *fields])
-    await record("booking", booking.reference, action or str(to), before, to, actor=actor, data=data)
-    return booking
-
-
 # ---------------------------------------------------------------- holding seats
-
-
-class SeatsUnavailable(Conflict):
-    """Fewer seats are left than asked for; `seats_left` says how many (0: sold out)."""
-
-    def __init__(self, seats_left: int) -> None:
-        if seats_left <= 0:
-            message = "Sorry, this departure is sold out. Please choose another date."
-        else:
-            s = "seat is" if seats_left == 1 else "seats are"
-            message = f"Only {seats_left} {s} left on this departure. Choose fewer travellers."
-        super().__init__(message, field="count")
-        self.seats_left = seats_left
 
 
 def check_bookable(departure: Departure, today: date) -> None:
@@ -238,9 +100,7 @@ async def hold_seats(
             await departure.fetch_related("trip")
             check_bookable(departure, today)
             check_count(departure, len(travellers))
-            left = departure.capacity - await seats_taken(departure.id, now)
-            if len(travellers) > left:
-                raise SeatsUnavailable(left)
+            await check_seats_free(departure, len(travellers), now)
             booking = await _create_booking(user, departure, travellers, key, now, hold_minutes, gst_percent)
     except IntegrityError:
         # The same key committed by a concurrent request between our check and our insert.
@@ -299,33 +159,6 @@ async def expire_lapsed_holds(now: datetime) -> list[Booking]:
 # ---------------------------------------------------------------- money back
 
 
-@dataclass(frozen=True)
-class RefundQuote:
-    days_before: int
-    percent: int
-    paid_paise: int
-    amount_paise: int
-
-
-async def paid_paise(booking: Booking) -> int:
-    rows = await Payment.filter(booking_id=booking.id, status=PaymentStatus.VERIFIED).values_list("amount_paise", flat=True)
-    return sum(rows)
-
-
-def refund_percent(policy: list[dict], days_before: int) -> int:
-    """The tier with the largest `min_days` that `days_before` reaches; 0 without one."""
-    tiers = sorted(policy or [], key=lambda tier: tier["min_days"], reverse=True)
-    return next((int(t["percent"]) for t in tiers if days_before >= int(t["min_days"])), 0)
-
-
-async def refund_quote(booking: Booking, today: date) -> RefundQuote:
-    """What cancelling today gives back, by the trip's cancellation policy."""
-    days_before = (booking.departure.starts_on - today).days
-    percent = refund_percent(booking.departure.trip.cancellation_policy, days_before)
-    paid = await paid_paise(booking)
-    return RefundQuote(days_before, percent, paid, paid * percent // 100)
-
-
 CANCELLABLE = frozenset({*HOLDING_STATUSES, BookingStatus.CONFIRMED})
 
 
@@ -377,10 +210,7 @@ async def confirm_booking(reference: str, *, actor: User, now: datetime, note: s
     lapsed is confirmed only while its seats are still free."""
     async with locked_departure_and_booking(reference) as booking:
         if booking.status in HOLDING_STATUSES and not holds_seats(booking, now):
-            departure = booking.departure
-            left = departure.capacity - await seats_taken(departure.id, now)
-            if booking.seats > left:
-                raise SeatsUnavailable(left)
+            await check_seats_free(booking.departure, booking.seats, now)
         return await set_status(booking, BookingStatus.CONFIRMED, actor=actor, action="confirmed_manually", data={"note": note}, hold_expires_at=None)
 
 
@@ -406,14 +236,19 @@ class TravellersChanged(Conflict):
 EDITABLE = frozenset({*HOLDING_STATUSES, BookingStatus.CONFIRMED})
 
 
+def check_editable(booking: Booking, today: date) -> None:
+    """Travellers' details may change on a live booking before departure."""
+    if booking.status not in EDITABLE or booking.departure.starts_on <= today:
+        raise Conflict("Traveller details can be changed only on a live booking before departure.")
+
+
 async def update_travellers(
     reference: str, travellers: list[TravellerInput], *, version: int, actor: User, today: date
 ) -> Booking:
     """Replace the travellers' details (same number of people) if nobody changed the
     booking since `version`; otherwise TravellersChanged and nothing is written."""
     async with locked_booking(reference) as booking:
-        if booking.status not in EDITABLE or booking.departure.starts_on <= today:
-            raise Conflict("Traveller details can be changed only on a live booking before departure.")
+        check_editable(booking, today)
         current = list(await Traveller.filter(booking_id=booking.id).order_by("position"))
         if len(travellers) != booking.seats:
             raise ValidationError({"__all__": f"This booking is for {booking.seats} travellers."})

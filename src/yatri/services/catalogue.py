@@ -30,6 +30,7 @@ from yatri.models import CatalogueVersion, Departure, Destination, Difficulty, T
 from yatri.parsing import FieldError, optional_day, optional_number, whole_number
 from yatri.services import booking
 from yatri.services.money import paise_of
+from yatri.services.seats import left_of, seats_taken_by_departure
 
 PAGE_SIZE = 10
 MAX_QUERY_LENGTH = 100
@@ -250,9 +251,9 @@ class DepartureView:
 
 
 async def _departure_views(departures: list[Departure], now: datetime) -> list[DepartureView]:
-    """The one place the catalogue computes seats left; the rule lives in the booking service."""
-    taken = await booking.seats_taken_by_departure([d.id for d in departures], now)
-    return [DepartureView(d, max(d.capacity - taken.get(d.id, 0), 0)) for d in departures]
+    """The one place the catalogue computes seats left; the rule lives in `seats`."""
+    taken = await seats_taken_by_departure([d.id for d in departures], now)
+    return [DepartureView(d, left_of(d, taken[d.id])) for d in departures]
 
 
 # ---------------------------------------------------------------- search

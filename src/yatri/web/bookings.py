@@ -13,14 +13,16 @@ import secrets
 from aiohttp import web
 from aiohttp_session import get_session
 
-from yatri.errors import Conflict, ValidationError
+from yatri.errors import ValidationError
 from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Traveller
 from yatri.parsing import number_or, record_id
 from yatri.services import booking as service
-from yatri.services import payments
 from yatri.services.pricing import price_breakdown
+from yatri.services.seats import SeatsUnavailable, seats_left
+from yatri.services.state import STATUS_LABELS
 from yatri.services.travellers import GENDERS, saved_details, traveller_forms, validate_travellers
+from yatri.services.views import booking_view
 from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.clients import costly
@@ -42,7 +44,7 @@ def _departure_id(request: web.Request) -> int:
 
 async def _departure_context(request: web.Request) -> dict:
     departure = await service.bookable_departure(_departure_id(request), clock.today(request))
-    left = departure.capacity - await service.seats_taken(departure.id, clock.now(request))
+    left = await seats_left(departure, clock.now(request))
     limit = max(min(departure.trip.max_per_booking, left), 0)
     return {"departure": departure, "trip": departure.trip, "seats_left": left, "max_count": limit}
 
@@ -59,7 +61,7 @@ async def book_page(request: web.Request) -> web.Response:
     """Step 1 and 2: how many travellers (a plain GET form), and their details."""
     ctx = await _departure_context(request)
     if ctx["max_count"] <= 0:
-        raise service.SeatsUnavailable(0)
+        raise SeatsUnavailable(0)
     kept = kept_values(request, await get_session(request))  # a Confirm refused as expired
     count = _count(kept.get("count") or request.query.get("count") or "1")
     errors = {}
@@ -95,8 +97,8 @@ async def review(request: web.Request) -> web.Response:
         service.check_count(ctx["departure"], count)
         validate_travellers(traveller_forms(form, count))
         if count > ctx["seats_left"]:
-            raise service.SeatsUnavailable(ctx["seats_left"])
-    except (ValidationError, service.SeatsUnavailable) as exc:
+            raise SeatsUnavailable(ctx["seats_left"])
+    except (ValidationError, SeatsUnavailable) as exc:
         return _form_page(request, ctx, count, form, exc)
     settings = request.app[SettingsKey]
     context = {
@@ -115,7 +117,7 @@ def _form_page(request: web.Request, ctx: dict, count: int, form, problem: Excep
     count = min(max(count, 1), ctx["departure"].trip.max_per_booking)
     if isinstance(problem, ValidationError):
         errors, status = problem.errors, 422
-    elif isinstance(problem, service.SeatsUnavailable):
+    elif isinstance(problem, SeatsUnavailable):
         errors, status = {"count": problem.detail}, 409
     else:
         errors, status = problem, 200
@@ -140,7 +142,7 @@ async def confirm(request: web.Request) -> web.Response:
             hold_minutes=settings.hold_minutes, gst_percent=settings.gst_percent,
             notifier=request.app[NotifierKey],
         )  # fmt: skip
-    except (ValidationError, service.SeatsUnavailable) as exc:
+    except (ValidationError, SeatsUnavailable) as exc:
         return _form_page(request, await _departure_context(request), count, form, exc)
     await flash(request, f"Your seats are held. Pay within {settings.hold_minutes} minutes to keep them.")
     raise web.HTTPSeeOther(f"/bookings/{booking.reference}")
@@ -152,44 +154,23 @@ async def confirm(request: web.Request) -> web.Response:
 @require_login
 async def my_bookings(request: web.Request) -> web.Response:
     mine = await service.my_bookings(current_user(request), clock.today(request))
-    return render(request, "pages/bookings.html", {"mine": mine, "labels": service.STATUS_LABELS})
+    return render(request, "pages/bookings.html", {"mine": mine, "labels": STATUS_LABELS})
 
 
 async def _booking_context(request: web.Request) -> dict:
     booking = await service.booking_for(current_user(request), request.match_info["ref"])
-    travellers = await Traveller.filter(booking_id=booking.id).order_by("position")
-    today, now = clock.today(request), clock.now(request)
-    return {
-        "booking": booking,
-        "trip": booking.departure.trip,
-        "travellers": travellers,
-        "labels": service.STATUS_LABELS,
-        "now": now,
-        "lapsed": booking.status in service.HOLDING_STATUSES and not service.holds_seats(booking, now),
-        "can_edit": booking.status in service.EDITABLE and booking.departure.starts_on > today,
-        "can_cancel": _allowed(service.check_cancellable, booking, today),
-        # A lapsed hold may still be paid while seats are left: the pay page checks them again.
-        "can_pay": booking.status in payments.PAYABLE and booking.departure.starts_on > today,
-    }
-
-
-def _allowed(check, *args) -> bool:
-    try:
-        check(*args)
-    except Conflict:
-        return False
-    return True
+    now = clock.now(request)
+    view = await booking_view(booking, now, clock.today(request))
+    return {"view": view, "booking": booking, "trip": booking.departure.trip, "labels": STATUS_LABELS, "now": now}
 
 
 @require_login
 async def booking_page(request: web.Request) -> web.Response:
     """The booking; to htmx (its countdown reached zero) only its state and what can be done."""
     ctx = await _booking_context(request)
-    booking = ctx["booking"]
     if wants_fragment(request):
         return render(request, "pages/booking.html", ctx, fragment="fragments/booking_status.html")
-    ctx["timeline"] = await service.timeline(booking)
-    ctx["payments"], ctx["refunds"] = await payments.payment_history(booking)
+    ctx["timeline"] = await service.timeline(ctx["booking"])
     return render(request, "pages/booking.html", ctx)
 
 
@@ -203,9 +184,8 @@ def _travellers_as_forms(travellers) -> list[dict[str, str]]:
 @require_login
 async def travellers_page(request: web.Request) -> web.Response:
     ctx = await _booking_context(request)
-    if not ctx["can_edit"]:
-        raise Conflict("Traveller details can be changed only on a live booking before departure.")
-    forms = _travellers_as_forms(ctx["travellers"])
+    service.check_editable(ctx["booking"], clock.today(request))
+    forms = _travellers_as_forms(ctx["view"].travellers)
     return render(request, "pages/booking_travellers.html", {**ctx, "forms": forms, "version": ctx["booking"].version, "errors": {}, "theirs": None, "genders": GENDERS})
 
 
@@ -237,8 +217,7 @@ async def cancel_page(request: web.Request) -> web.Response:
     """What cancelling now gives back, before the traveller confirms."""
     ctx = await _booking_context(request)
     service.check_cancellable(ctx["booking"], clock.today(request))
-    quote = await service.refund_quote(ctx["booking"], clock.today(request))
-    return render(request, "pages/booking_cancel.html", {**ctx, "quote": quote})
+    return render(request, "pages/booking_cancel.html", {**ctx, "quote": ctx["view"].refund_quote})
 
 
 @require_login

@@ -11,7 +11,8 @@ from aiohttp import web
 from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Booking
-from yatri.services import payments
+from yatri.services import gateway, payments, upi
+from yatri.services.views import payment_view
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.clients import costly
 from yatri.web.clock import now, today
@@ -23,21 +24,8 @@ log = logging.getLogger("yatri.payments")
 
 async def _pay_context(request: web.Request, booking: Booking) -> dict:
     settings = request.app[SettingsKey]
-    link = payments.booking_link(booking, settings.upi_vpa, settings.upi_payee_name)
-    history, refunds = await payments.payment_history(booking)
-    return {
-        "booking": booking,
-        "upi_link": link,
-        "qr": payments.qr_svg(link),
-        "payee": settings.upi_payee_name,
-        "vpa": settings.upi_vpa,
-        "payable": booking.status in payments.PAYABLE,
-        "now": now(request),
-        "payments": history,
-        "refunds": refunds,
-        "form": {"utr": ""},
-        "errors": {},
-    }
+    view = await payment_view(booking, today(request), settings.upi_vpa, settings.upi_payee_name)
+    return {"view": view, "booking": booking, "now": now(request), "form": {"utr": ""}, "errors": {}}
 
 
 @require_login
@@ -54,7 +42,7 @@ async def submit_utr(request: web.Request) -> web.Response:
     typed = str((await read_form(request)).get("utr", ""))
     settings = request.app[SettingsKey]
     try:
-        await payments.submit_utr(
+        await upi.submit_utr(
             reference, typed, user=user, now=now(request), today=today(request), verify_hours=settings.payment_verify_hours
         )
     except (ValidationError, Conflict) as exc:
@@ -82,16 +70,16 @@ async def razorpay_webhook(request: web.Request) -> web.Response:
     """Razorpay's events: 400 unless signed with RAZORPAY_WEBHOOK_SECRET; each event id once."""
     body = await request.read()
     settings = request.app[SettingsKey]
-    if not payments.signature_ok(settings.razorpay_webhook_secret, body, request.headers.get("X-Razorpay-Signature")):
+    if not gateway.signature_ok(settings.razorpay_webhook_secret, body, request.headers.get("X-Razorpay-Signature")):
         log.warning("razorpay webhook refused: bad or missing signature")
         return web.json_response({"error": "invalid signature"}, status=400)
     try:
         event = json.loads(body)
         event_id = request.headers.get("X-Razorpay-Event-Id") or (event.get("id") if isinstance(event, dict) else None)
-        outcome = await payments.handle_gateway_event(
+        outcome = await gateway.handle_gateway_event(
             event if isinstance(event, dict) else {}, str(event_id or ""), now=now(request), today=today(request),
             notifier=request.app[NotifierKey],
         )  # fmt: skip
-    except ValueError as exc:  # not JSON, or a payments.BadEvent
+    except ValueError as exc:  # not JSON, or a gateway.BadEvent
         return web.json_response({"error": f"unreadable event: {exc}"}, status=400)
     return web.json_response({"status": outcome})

@@ -12,7 +12,8 @@ from yatri.keys import NotifierKey
 from yatri.models import BookingStatus
 from yatri.parsing import single_line
 from yatri.services import admin_bookings as service
-from yatri.services.booking import CANCELLABLE, STATUS_LABELS, TRANSITIONS, cancel_booking, confirm_booking, send_booking_mail
+from yatri.services.booking import CANCELLABLE, cancel_booking, confirm_booking, send_booking_mail
+from yatri.services.state import STATUS_LABELS, TRANSITIONS
 from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import now, today, zone

@@ -16,6 +16,7 @@ from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Payment
 from yatri.parsing import record_id, whole_number
 from yatri.services import payments, statements
+from yatri.services.refunds import mark_refund_paid, pending_refunds, recent_refunds
 from yatri.web.admin.common import admin
 from yatri.web.clock import now, today
 from yatri.web.auth import flash
@@ -28,7 +29,7 @@ SHOWN_PER_LIST = 300  # a statement's long tail of unrelated credits is counted,
 async def _queue_context() -> dict:
     return {
         "queue": await payments.submitted_payments(),
-        "refunds": await payments.pending_refunds(),
+        "refunds": await pending_refunds(),
         "row_errors": {},
         "reasons": {},
         "admin_section": "payments",
@@ -123,8 +124,8 @@ def _match_value(value: str) -> payments.StatementMatch:
 
 async def refunds(request: web.Request) -> web.Response:
     context = {
-        "refunds": await payments.pending_refunds(),
-        "paid": await payments.recent_refunds(),
+        "refunds": await pending_refunds(),
+        "paid": await recent_refunds(),
         "admin_section": "payments",
     }
     return render(request, "admin/refunds.html", context)
@@ -135,7 +136,7 @@ async def refund_paid(request: web.Request) -> web.Response:
     reference = str(form.get("reference", ""))
     back = "/admin/payments" if form.get("back") == "payments" else "/admin/refunds"
     try:
-        refund = await payments.mark_refund_paid(record_id(request.match_info["id"], "refund"), reference, actor=admin(request), now=now(request))
+        refund = await mark_refund_paid(record_id(request.match_info["id"], "refund"), reference, actor=admin(request), now=now(request))
     except (ValidationError, Conflict) as exc:
         await flash(request, exc.detail, "error")
     else:
