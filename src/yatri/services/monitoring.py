@@ -16,7 +16,7 @@ from pathlib import Path
 from tortoise.functions import Count
 
 from yatri.models import Booking, BookingStatus, Payment, PaymentStatus
-from yatri.services.booking import HOLDING_STATUSES
+from yatri.services.seats import HOLDING_STATUSES
 
 BACKUP_STAMP = "last-backup.json"
 
