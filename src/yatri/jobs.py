@@ -49,8 +49,7 @@ async def expire_holds(app: web.Application):
     traveller. (Seats of a lapsed hold stopped counting at its expiry time already.)"""
 
     async def expire(app: web.Application) -> None:
-        for lapsed in await booking.expire_lapsed_holds(app[ClockKey]()):
-            await booking.send_booking_mail(app[NotifierKey], lapsed, "expired")
+        await booking.expire_lapsed_holds(app[ClockKey](), app[NotifierKey])
 
     task = run_every(app, EXPIRE_EVERY_SECONDS, expire, "expiring holds", at_start=True)
     yield

@@ -29,7 +29,6 @@ from yatri.services import admin_departures as departures
 from yatri.services.admin_catalogue import records as catalogue
 from yatri.services.admin_catalogue.forms import TRIPS, base
 from yatri.services.admin_catalogue.records import Seen
-from yatri.services.booking import send_booking_mail
 
 
 def _id(request: web.Request, what: str) -> int:
@@ -148,8 +147,8 @@ async def update_departure(request: web.Request, body: m.DepartureChange) -> m.A
 async def cancel_departure(request: web.Request, body: m.DepartureCancel) -> m.DepartureCancelled:
     departure_id = _id(request, "departure")
     await departures.get_departure(departure_id)
-    cancelled = await departures.cancel_departure(departure_id, api_user(request), now(request), today(request), body.reason)
-    for booking in cancelled:  # after the commit, as the admin page does
-        await send_booking_mail(request.app[NotifierKey], booking, "cancelled")
+    cancelled = await departures.cancel_departure(
+        departure_id, api_user(request), now(request), today(request), body.reason, notifier=request.app[NotifierKey]
+    )
     row = await departures.row(departure_id, now(request))
     return m.DepartureCancelled(departure=_departure(row), cancelled_bookings=[b.reference for b in cancelled])

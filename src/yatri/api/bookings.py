@@ -110,7 +110,8 @@ async def detail(request: web.Request) -> m.BookingDetail:
 async def cancel(request: web.Request) -> m.BookingDetail:
     user = api_user(request)
     booking = await _mine(request)
-    await service.cancel_booking(booking.reference, actor=user, today=today(request), now=now(request))
+    await service.cancel_booking(
+        booking.reference, actor=user, today=today(request), now=now(request), notifier=request.app[NotifierKey]
+    )
     booking = await service.booking_for(user, booking.reference)
-    await service.send_booking_mail(request.app[NotifierKey], booking, "cancelled")
     return await booking_detail(booking, now(request), today(request))

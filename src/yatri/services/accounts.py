@@ -29,6 +29,7 @@ from yatri.parsing import single_line
 from yatri.services import google
 from yatri.services.audit import record
 from yatri.services.locks import lock, lock_keys, rows
+from yatri.services.notify import Notifier, change, password_reset_mail, verification_mail
 
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
@@ -251,6 +252,26 @@ async def issue_verification(user: User, now: datetime) -> str | None:
     """A new email-verification token, or None when the address is confirmed already or
     was sent MAILS_PER_HOUR links within the hour."""
     return None if user.email_verified else await _issue_limited(user, TokenPurpose.VERIFY_EMAIL, now)
+
+
+async def mail_password_reset(email: str, now: datetime, notifier: Notifier) -> None:
+    """Mail a reset link to the active account with this email, if there is one and it
+    was not sent MAILS_PER_HOUR links within the hour; the caller answers the same either way."""
+    async with change(notifier) as outgoing:
+        found = await request_password_reset(email, now)
+        if found is not None:
+            outgoing.add(password_reset_mail(*found))
+
+
+async def mail_verification(user: User, now: datetime, notifier: Notifier) -> str:
+    """Mail a new confirmation link: "sent", "limited" (confirmed already, or enough links
+    this hour) or "failed" (the mail could not be sent)."""
+    async with change(notifier) as outgoing:
+        token = await issue_verification(user, now)
+        if token is None:
+            return "limited"
+        outgoing.add(verification_mail(user, token))
+    return "sent" if outgoing.delivered else "failed"
 
 
 async def _issue_limited(user: User, purpose: TokenPurpose, now: datetime) -> str | None:

@@ -23,6 +23,7 @@ from yatri.models import Booking, Departure, Trip, User
 from yatri.parsing import FieldError, day, record_id, single_line, whole_number
 from yatri.services import audit
 from yatri.services.booking import CANCELLABLE, cancel_booking
+from yatri.services.notify import Notifier, change
 from yatri.services.seats import left_of, seats_taken, seats_taken_by_departure
 from yatri.services.state import locked_departure
 from yatri.services.catalogue import MAX_PRICE_RUPEES, bump_version
@@ -254,11 +255,14 @@ async def bookings_to_cancel(departure_id: int) -> list[Booking]:
     return list(await Booking.filter(departure_id=departure_id, status__in=CANCELLABLE).prefetch_related("user").order_by("id"))
 
 
-async def cancel_departure(departure_id: int, actor: User, now: datetime, today: date, reason: str = "") -> list[Booking]:
+async def cancel_departure(
+    departure_id: int, actor: User, now: datetime, today: date, reason: str = "", notifier: Notifier | None = None
+) -> list[Booking]:
     """Cancel the run: no more sales, every live booking on it cancelled with a full refund
-    of what was paid, all in one transaction. Returns the cancelled bookings (to email)."""
+    of what was paid, all in one transaction; each traveller is mailed once it commits.
+    Returns the cancelled bookings."""
     reason = single_line(reason)[:200] or "The operator cancelled this departure"
-    async with locked_departure(departure_id) as departure:
+    async with change(notifier), locked_departure(departure_id) as departure:
         _check_not_cancelled(departure)
         if departure.ends_on < today:
             raise Conflict("This departure is already over, so it cannot be cancelled.")

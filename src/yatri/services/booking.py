@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, RefundStatus, Traveller, User
 from yatri.services.audit import record
-from yatri.services.notify import Notifier
+from yatri.services.notify import Notifier, booking_mail, change
 from yatri.services.pricing import price_breakdown
 from yatri.services.refunds import refund_percent
 from yatri.services.seats import HOLDING_STATUSES, check_seats_free, holds_seats
@@ -86,7 +86,7 @@ async def hold_seats(
     notifier: Notifier | None = None,
 ) -> Booking:
     """Hold seats for these travellers: a `held` booking that lapses after `hold_minutes`,
-    mailed to the lead traveller through `notifier` once committed.
+    mailed to the lead traveller through `notifier` once committed (`notify.change`).
 
     A second request with the same idempotency key (a double tap, a retry) returns the
     first booking instead of making another, and sends no second mail. Keys are kept
@@ -96,19 +96,18 @@ async def hold_seats(
     if key and (earlier := await Booking.get_or_none(idempotency_key=key)):
         return earlier
     try:
-        async with locked_departure(departure_id) as departure:
+        async with change(notifier) as outgoing, locked_departure(departure_id) as departure:
             await departure.fetch_related("trip")
             check_bookable(departure, today)
             check_count(departure, len(travellers))
             await check_seats_free(departure, len(travellers), now)
             booking = await _create_booking(user, departure, travellers, key, now, hold_minutes, gst_percent)
+            outgoing.add(await booking_mail(booking, "held"))
     except IntegrityError:
         # The same key committed by a concurrent request between our check and our insert.
         if key and (earlier := await Booking.get_or_none(idempotency_key=key)):
             return earlier
         raise
-    if notifier is not None:
-        await send_booking_mail(notifier, booking, "held")
     return booking
 
 
@@ -143,16 +142,18 @@ async def _create_booking(user, departure, travellers, idempotency_key, now, hol
     return booking
 
 
-async def expire_lapsed_holds(now: datetime) -> list[Booking]:
-    """Mark holds whose time ran out as expired (their seats stopped counting already)."""
+async def expire_lapsed_holds(now: datetime, notifier: Notifier | None = None) -> list[Booking]:
+    """Mark holds whose time ran out as expired (their seats stopped counting already) and
+    tell each traveller."""
     references = await Booking.filter(status__in=HOLDING_STATUSES, hold_expires_at__lte=now).values_list(
         "reference", flat=True
     )
     expired = []
     for reference in references:
-        async with locked_booking(reference) as booking:
+        async with change(notifier) as outgoing, locked_booking(reference) as booking:
             if booking.status in HOLDING_STATUSES and booking.hold_expires_at <= now:
                 expired.append(await set_status(booking, BookingStatus.EXPIRED, actor=None, data={"hold_expired_at": booking.hold_expires_at.isoformat()}))
+                outgoing.add(await booking_mail(booking, "expired"))
     return expired
 
 
@@ -177,12 +178,13 @@ def check_cancellable(booking: Booking, today: date) -> None:
 
 
 async def cancel_booking(
-    reference: str, *, actor: User | None, today: date, now: datetime, full_refund: bool = False, reason: str = ""
+    reference: str, *, actor: User | None, today: date, now: datetime, full_refund: bool = False, reason: str = "",
+    notifier: Notifier | None = None,
 ) -> Booking:
-    """Cancel a booking and release its seats. A pending Refund is created for what the
-    policy gives back (`full_refund`: everything paid or submitted, as when the operator
-    cancels the departure)."""
-    async with locked_booking(reference) as booking:
+    """Cancel a booking and release its seats, and tell the traveller. A pending Refund is
+    created for what the policy gives back (`full_refund`: everything paid or submitted, as
+    when the operator cancels the departure)."""
+    async with change(notifier) as outgoing, locked_booking(reference) as booking:
         if full_refund:
             _check_live(booking)
             refundable, percent = (PaymentStatus.VERIFIED, PaymentStatus.SUBMITTED), 100
@@ -202,16 +204,21 @@ async def cancel_booking(
                 reason=reason or f"Cancelled: {percent}% refund by the cancellation policy",
             )  # fmt: skip
             await record("refund", refund.id, "created", None, RefundStatus.PENDING, actor=actor, data={"booking": reference, "amount_paise": amount})
+        outgoing.add(await booking_mail(booking, "cancelled"))
         return booking
 
 
-async def confirm_booking(reference: str, *, actor: User, now: datetime, note: str = "") -> Booking:
-    """The operator confirms by hand (paid in cash or by bank transfer). A hold that has
-    lapsed is confirmed only while its seats are still free."""
-    async with locked_departure_and_booking(reference) as booking:
+async def confirm_booking(
+    reference: str, *, actor: User, now: datetime, note: str = "", notifier: Notifier | None = None
+) -> Booking:
+    """The operator confirms by hand (paid in cash or by bank transfer), and the traveller
+    is told. A hold that has lapsed is confirmed only while its seats are still free."""
+    async with change(notifier) as outgoing, locked_departure_and_booking(reference) as booking:
         if booking.status in HOLDING_STATUSES and not holds_seats(booking, now):
             await check_seats_free(booking.departure, booking.seats, now)
-        return await set_status(booking, BookingStatus.CONFIRMED, actor=actor, action="confirmed_manually", data={"note": note}, hold_expires_at=None)
+        await set_status(booking, BookingStatus.CONFIRMED, actor=actor, action="confirmed_manually", data={"note": note}, hold_expires_at=None)
+        outgoing.add(await booking_mail(booking, "confirmed"))
+        return booking
 
 
 # ---------------------------------------------------------------- travellers
@@ -308,28 +315,4 @@ async def timeline(booking: Booking) -> list[AuditLog]:
     return list(await AuditLog.filter(entity="booking", entity_id=booking.reference).select_related("actor").order_by("created_at", "id"))
 
 
-# ---------------------------------------------------------------- mail
 
-MAIL_SUBJECTS = {
-    "held": "Seats held: {ref}",
-    "confirmed": "Booking confirmed: {ref}",
-    "cancelled": "Booking cancelled: {ref}",
-    "expired": "Hold expired: {ref}",
-    "refund_due": "Your online payment for {ref} will be refunded",
-}
-
-
-async def send_booking_mail(notifier: Notifier, booking: Booking, event: str) -> bool:
-    """Tell the lead traveller (or the account's email) what happened to the booking."""
-    await booking.fetch_related("user", "departure__trip", "travellers", "refunds")
-    lead = next((t for t in booking.travellers if t.position == 1), None)
-    to = (lead.email if lead and lead.email else None) or booking.user.email
-    return await notifier.send(
-        to,
-        MAIL_SUBJECTS[event].format(ref=booking.reference),
-        f"email/booking_{event}.txt",
-        booking=booking,
-        trip=booking.departure.trip,
-        departure=booking.departure,
-        name=lead.full_name if lead else booking.user.name,
-    )

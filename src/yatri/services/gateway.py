@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from yatri.errors import Conflict
 from yatri.models import Booking, BookingStatus, Payment, PaymentMethod, PaymentStatus, Refund, RefundStatus, WebhookEvent
 from yatri.services import audit
-from yatri.services.booking import send_booking_mail
 from yatri.services.money import amount_text
-from yatri.services.notify import Notifier
+from yatri.services.notify import Notifier, booking_mail, change
 from yatri.services.payments import mark_verified
 from yatri.services.refunds import refund_paid
 from yatri.services.seats import HOLDING_STATUSES, take_seats_back
@@ -56,7 +54,7 @@ async def handle_gateway_event(
     if not event_id or not isinstance(kind, str):
         raise BadEvent("the event has no id or no type")
     try:
-        async with in_transaction():
+        async with change(notifier) as outgoing:
             await WebhookEvent.create(provider=PROVIDER, event_id=event_id[:100], event_type=kind[:60])
             if kind == "payment.captured":
                 outcome, booking = await _captured(_entity(event, "payment"), now, today)
@@ -64,10 +62,10 @@ async def handle_gateway_event(
                 outcome, booking = await _refund_processed(_entity(event, "refund"), now), None
             else:
                 outcome, booking = "ignored", None
+            if outcome in ("confirmed", "refund due"):
+                outgoing.add(await booking_mail(booking, outcome.replace(" ", "_")))
     except IntegrityError:
         return "duplicate"
-    if outcome in ("confirmed", "refund due"):  # after the commit
-        await send_booking_mail(notifier, booking, outcome.replace(" ", "_"))
     log.info("razorpay %s %s: %s", kind, event_id, outcome)
     return outcome
 

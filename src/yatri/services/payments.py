@@ -18,8 +18,8 @@ from yatri.errors import Conflict, NotFound, ValidationError, YatriError
 from yatri.models import Booking, BookingStatus, Payment, PaymentStatus, Refund, User
 from yatri.parsing import single_line
 from yatri.services import audit
-from yatri.services.booking import booking_for, send_booking_mail
-from yatri.services.notify import Notifier
+from yatri.services.booking import booking_for
+from yatri.services.notify import Notifier, booking_mail, change, payment_rejected_mail
 from yatri.services.pricing import price_breakdown
 from yatri.services.seats import HOLDING_STATUSES, take_seats_back
 from yatri.services.state import locked_departure_and_booking, set_status
@@ -128,7 +128,7 @@ async def verify_payment(
     traveller emailed. `expected` (UTR, amount) refuses a payment changed since the operator
     looked (a statement match); `source` goes into the audit row."""
     reference = await _payment_booking(payment_id)
-    async with locked_departure_and_booking(reference) as booking:
+    async with change(notifier) as outgoing, locked_departure_and_booking(reference) as booking:
         payment = await _submitted(payment_id)
         if expected is not None and (payment.utr, payment.amount_paise) != expected:
             raise Conflict("This payment changed since the statement was read; nothing was changed.")
@@ -136,7 +136,7 @@ async def verify_payment(
             raise Conflict(f"The booking is {booking.status.replace('_', ' ')}, so this payment cannot confirm it.")
         await take_seats_back(booking, now, today)
         await mark_verified(payment, booking, actor, now, source or {"source": "queue"})
-    await send_booking_mail(notifier, booking, "confirmed")
+        outgoing.add(await booking_mail(booking, "confirmed"))
     return payment
 
 
@@ -193,7 +193,7 @@ async def reject_payment(
         raise ValidationError({"reason": "Say why the payment is rejected; the traveller is told."})
     if len(reason) > 300:
         raise ValidationError({"reason": f"Keep the reason under 300 characters (it has {len(reason)})."})
-    async with locked_departure_and_booking(reference) as booking:
+    async with change(notifier) as outgoing, locked_departure_and_booking(reference) as booking:
         payment = await _submitted(payment_id)
         payment.status, payment.rejection_reason = PaymentStatus.REJECTED, reason
         await payment.save()
@@ -206,11 +206,7 @@ async def reject_payment(
                 booking, BookingStatus.PENDING_PAYMENT, actor=actor, action="payment_rejected",
                 data={"payment_id": payment.id, "reason": reason}, hold_expires_at=now + timedelta(minutes=hold_minutes),
             )  # fmt: skip
-    await booking.fetch_related("user")
-    await notifier.send(
-        booking.user.email, f"Your payment for booking {booking.reference} was not accepted",
-        "email/payment_rejected.txt", booking=booking, payment=payment, reason=reason,
-    )  # fmt: skip
+        outgoing.add(await payment_rejected_mail(booking, payment, reason))
     return payment
 
 

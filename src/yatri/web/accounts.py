@@ -30,13 +30,7 @@ def auth_context(request: web.Request, **context) -> dict:
 
 async def send_verification(request: web.Request, user: User) -> str:
     """Mail a new confirmation link: "sent", "limited" (enough links this hour) or "failed"."""
-    token = await accounts.issue_verification(user, now(request))
-    if token is None:
-        return "limited"
-    sent = await request.app[NotifierKey].send(
-        user.email, "Confirm your email for Yatri", "email/verify_email.txt", name=user.name, token=token
-    )
-    return "sent" if sent else "failed"
+    return await accounts.mail_verification(user, now(request), request.app[NotifierKey])
 
 
 RESEND_OUTCOMES = {
@@ -143,15 +137,10 @@ async def reset_request_page(request: web.Request) -> web.Response:
 async def reset_request(request: web.Request) -> web.Response:
     email = _text(await read_form(request), "email")
     try:
-        found = await accounts.request_password_reset(email, now(request))
+        await accounts.mail_password_reset(email, now(request), request.app[NotifierKey])
     except ValidationError as exc:
         context = {"form": {"email": email}, "errors": exc.errors, "sent": False}
         return render(request, "pages/password_reset.html", context, status=422)
-    if found is not None:
-        user, token = found
-        await request.app[NotifierKey].send(
-            user.email, "Reset your Yatri password", "email/reset_password.txt", name=user.name, token=token
-        )
     # The same answer whether or not there is an account with this email.
     context = {"form": {"email": email}, "errors": {}, "sent": True}
     return render(request, "pages/password_reset.html", context)

@@ -225,7 +225,7 @@ async def cancel(request: web.Request) -> web.Response:
     ctx = await _booking_context(request)
     booking = await service.cancel_booking(
         ctx["booking"].reference, actor=current_user(request), today=clock.today(request), now=clock.now(request),
+        notifier=request.app[NotifierKey],
     )  # fmt: skip
-    await service.send_booking_mail(request.app[NotifierKey], booking, "cancelled")
     await flash(request, "Your booking is cancelled.")
     raise web.HTTPSeeOther(f"/bookings/{booking.reference}")

@@ -12,7 +12,7 @@ from yatri.keys import NotifierKey
 from yatri.models import BookingStatus
 from yatri.parsing import single_line
 from yatri.services import admin_bookings as service
-from yatri.services.booking import CANCELLABLE, cancel_booking, confirm_booking, send_booking_mail
+from yatri.services.booking import CANCELLABLE, cancel_booking, confirm_booking
 from yatri.services.state import STATUS_LABELS, TRANSITIONS
 from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
@@ -48,10 +48,9 @@ async def confirm(request: web.Request) -> web.Response:
     note = single_line(form.get("note"))[:300]
     reference = (await service.get_booking(request.match_info["ref"])).reference
     try:
-        booking = await confirm_booking(reference, actor=current_admin(request), now=now(request), note=note)
+        await confirm_booking(reference, actor=current_admin(request), now=now(request), note=note, notifier=request.app[NotifierKey])
     except (Conflict, ValidationError) as exc:
         return await booking_page(request, status=exc.status, error=exc.detail, form={"note": note})
-    await send_booking_mail(request.app[NotifierKey], booking, "confirmed")
     await flash(request, f"{reference} is confirmed; the traveller was emailed.")
     raise web.HTTPSeeOther(f"/admin/bookings/{reference}")
 
@@ -62,13 +61,13 @@ async def cancel(request: web.Request) -> web.Response:
     reason = single_line(form.get("reason"))[:200]
     reference = (await service.get_booking(request.match_info["ref"])).reference
     try:
-        booking = await cancel_booking(
+        await cancel_booking(
             reference, actor=current_admin(request), today=today(request), now=now(request), full_refund=full_refund,
             reason=reason or ("Cancelled by the operator with a full refund" if full_refund else ""),
+            notifier=request.app[NotifierKey],
         )  # fmt: skip
     except (Conflict, ValidationError) as exc:
         return await booking_page(request, status=exc.status, error=exc.detail, form={"reason": reason, "refund": "full" if full_refund else "policy"})
-    await send_booking_mail(request.app[NotifierKey], booking, "cancelled")
     await flash(request, f"{reference} is cancelled; the traveller was emailed.")
     raise web.HTTPSeeOther(f"/admin/bookings/{reference}")
 

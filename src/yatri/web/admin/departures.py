@@ -16,7 +16,6 @@ from aiohttp import web
 from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey
 from yatri.services import admin_departures as service
-from yatri.services.booking import send_booking_mail
 from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import now, today
@@ -123,12 +122,11 @@ async def cancel(request: web.Request) -> web.Response:
     departure = await service.get_departure(request.match_info["id"])
     try:
         cancelled = await service.cancel_departure(
-            departure.id, current_admin(request), now(request), today(request), str(form.get("reason", ""))
+            departure.id, current_admin(request), now(request), today(request), str(form.get("reason", "")),
+            notifier=request.app[NotifierKey],
         )
     except Conflict as exc:
         return await cancel_page(request, status=exc.status, error=exc.detail)
-    for booking in cancelled:  # after the commit: a mail failure does not undo the cancellation
-        await send_booking_mail(request.app[NotifierKey], booking, "cancelled")
     n = len(cancelled)
     await flash(request, f"Departure cancelled. {n} booking{'' if n == 1 else 's'} cancelled with a full refund; the travellers were emailed.")
     raise web.HTTPSeeOther(_page_url(departure.id))
