@@ -28,8 +28,6 @@ log = logging.getLogger("yatri.payments")
 
 
 PROVIDER = "razorpay"
-
-
 REFERENCE_NOTE = "booking_reference"
 
 

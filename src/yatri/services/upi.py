@@ -21,10 +21,7 @@ from yatri.services.payments import check_payable, owned_booking
 from yatri.services.seats import take_seats_back
 from yatri.services.state import locked_departure_and_booking, set_status
 
-
 NOTE_LENGTH = 50  # UPI apps cut the transaction note; the reference must survive
-
-
 _UTR = re.compile(r"[0-9]{12}")
 
 
