@@ -123,7 +123,7 @@ async def seats_in_database(database_url: str, departure_id: int) -> tuple[int, 
 
     from yatri.db import open_database
     from yatri.models import Booking, Departure
-    from yatri.services.booking import seats_taken
+    from yatri.services.seats import seats_taken
     from yatri.settings import Settings
 
     ctx = await open_database(Settings(database_url=database_url))
