@@ -130,6 +130,9 @@ def test_the_systemd_units_run_yatri_commands_that_parse():
     service = (PROJECT_ROOT / "deploy" / "yatri.service").read_text()
     assert "KillMode=mixed" in service  # SIGTERM to gunicorn's master only, which stops its workers
     assert "ExecReload=/bin/kill -HUP $MAINPID" in service
+    for unit in ("yatri.service", "yatri-backup.service"):  # var/prometheus, var/last-backup.json
+        writable = re.search(r"^ReadWritePaths=(.+)$", (PROJECT_ROOT / "deploy" / unit).read_text(), re.M).group(1)
+        assert "/opt/yatri/var" in writable.split(), unit
     timer = (PROJECT_ROOT / "deploy" / "yatri-backup.timer").read_text()
     calendar = re.search(r"^OnCalendar=(.+)$", timer, re.M).group(1)
     if shutil.which("systemd-analyze"):

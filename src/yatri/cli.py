@@ -103,7 +103,10 @@ def _backup(settings: Settings, args) -> None:
     from yatri.services.monitoring import record_backup
 
     manifest = backup(settings, args.file)
-    record_backup(settings.var_dir, args.file, datetime.now(UTC))  # for /metrics and its alert
+    try:
+        record_backup(settings.var_dir, args.file, datetime.now(UTC))  # for /metrics and its alert
+    except OSError as error:  # the archive is whole; the backup alert will say the time is missing
+        print(f"yatri: warning: could not record the backup's time in {settings.var_dir}: {error}", file=sys.stderr)
     print(f"backed up the {manifest.kind} database ({manifest.migration or 'no migrations'}) and media to {args.file}")
 
 
