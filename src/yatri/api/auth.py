@@ -14,7 +14,7 @@ from yatri.web.clients import client_address
 
 
 def _pair(pair: tokens.TokenPair) -> Reply:
-    return Reply(m.TokenPair(**pair.as_json()), NO_STORE)
+    return Reply(m.TokenPair.model_validate(pair), NO_STORE)
 
 
 async def token(request: web.Request, body: m.Credentials) -> Reply:

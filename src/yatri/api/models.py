@@ -69,7 +69,7 @@ class RefreshRequest(Body):
 
 class TokenPair(Schema):
     access_token: str
-    token_type: Literal["Bearer"]
+    token_type: Literal["Bearer"] = "Bearer"
     expires_in: int = Field(description="Seconds the access token is valid for")
     refresh_token: str
 

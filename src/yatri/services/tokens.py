@@ -37,14 +37,6 @@ class TokenPair:
     refresh_token: str
     expires_in: int
 
-    def as_json(self) -> dict:
-        return {
-            "access_token": self.access_token,
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-            "refresh_token": self.refresh_token,
-        }
-
 
 def _signing_key(settings: Settings) -> OctKey:
     # A key of its own, so a JWT cannot be confused with anything else signed by SECRET_KEY.
