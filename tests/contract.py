@@ -2,7 +2,7 @@
 
 `check_responses(app)` adds an outermost middleware that validates each answer's status,
 content type, ETag header and JSON body against the document the app serves (the same
-`document(ROUTES, ...)` call), and records each mismatch; the `client` fixture fails the
+`document(ROUTES, ...)` call), and records each mismatch; the `aiohttp_client` fixture fails the
 test when there was one. Unmatched paths (404, 405) must still answer a Problem.
 """
 
