@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest,
+)  # fmt: skip
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -76,22 +78,30 @@ class _Business:
         self.backup = backup
 
     def collect(self):
-        yield GaugeMetricFamily("yatri_ready", "1 when the database answered this scrape (as /readyz checks)", value=int(self.snapshot is not None))
+        yield _gauge("yatri_ready", "1 when the database answered this scrape (as /readyz checks)", int(self.snapshot is not None))
         if self.backup is not None:
-            yield GaugeMetricFamily("yatri_backup_last_success_timestamp_seconds", "When the last `yatri backup` finished", value=self.backup["finished_at"])
-            yield GaugeMetricFamily("yatri_backup_last_size_bytes", "Size of the last backup archive", value=self.backup["bytes"])
+            yield _gauge("yatri_backup_last_success_timestamp_seconds", "When the last `yatri backup` finished", self.backup["finished_at"])
+            yield _gauge("yatri_backup_last_size_bytes", "Size of the last backup archive", self.backup["bytes"])
         if self.snapshot is None:
             return
-        bookings = GaugeMetricFamily("yatri_bookings", "Bookings by status", labels=["status"])
-        for status, count in self.snapshot.bookings.items():
-            bookings.add_metric([status], count)
-        yield bookings
-        yield GaugeMetricFamily("yatri_payments_waiting_verification", "Submitted UTRs not yet verified or rejected", value=self.snapshot.payments_waiting)
-        yield GaugeMetricFamily("yatri_payment_oldest_waiting_seconds", "How long the oldest submitted payment has waited (0: none)", value=self.snapshot.oldest_payment_waiting_seconds)
-        holds = GaugeMetricFamily("yatri_holds", "Bookings holding seats until a deadline: open, or lapsed and not yet expired", labels=["state"])
-        holds.add_metric(["open"], self.snapshot.holds_open)
-        holds.add_metric(["lapsed"], self.snapshot.holds_lapsed)
-        yield holds
+        state = self.snapshot
+        yield _labelled("yatri_bookings", "Bookings by status", "status", state.bookings)
+        yield _gauge("yatri_payments_waiting_verification", "Submitted UTRs not yet verified or rejected", state.payments_waiting)
+        yield _gauge("yatri_payment_oldest_waiting_seconds", "How long the oldest submitted payment has waited (0: none)",
+                     state.oldest_payment_waiting_seconds)  # fmt: skip
+        yield _labelled("yatri_holds", "Bookings holding seats until a deadline: open, or lapsed and not yet expired", "state",
+                        {"open": state.holds_open, "lapsed": state.holds_lapsed})  # fmt: skip
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=value)
+
+
+def _labelled(name: str, documentation: str, label: str, values: dict[str, float]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=[label])
+    for key, value in values.items():
+        family.add_metric([key], value)
+    return family
 
 
 def _route(request: web.Request) -> str:
