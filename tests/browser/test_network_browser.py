@@ -9,8 +9,11 @@ import re
 from playwright.async_api import expect
 
 from yatri.keys import DatabaseKey
+from yatri.models import Role
 
+from tests.browser.test_payment_browser import log_in
 from tests.catalogue_data import make_catalogue
+from tests.helpers import make_user
 
 FILTERED = "**/trips?*"  # the swaps; the first /trips page load has no query
 
@@ -130,3 +133,36 @@ async def test_a_failed_get_is_retried_by_itself(aiohttp_server, app, phone):
     await expect(phone.locator(".net-note")).to_have_count(0)
     await expect(phone.locator("#net-banner")).to_be_hidden()
     assert len(failures) == 1
+
+
+async def test_a_failed_htmx_post_is_never_sent_again_by_itself_and_keeps_what_was_typed(aiohttp_server, app, phone):
+    server = await aiohttp_server(app)
+    with app[DatabaseKey]:
+        trip = (await make_catalogue())["hampta-pass-trek"]
+        await make_user("ops@example.com", name="Priya Ops", role=Role.ADMIN)
+    await log_in(phone, server.make_url, "ops@example.com", f"/admin/trips/{trip.id}")
+    posts = []
+
+    async def cut(route):
+        if route.request.method == "POST":
+            posts.append(route.request.url)
+            await route.abort("connectionreset")
+        else:
+            await route.continue_()
+
+    await phone.route("**/admin/trips/**", cut)
+    await phone.click("#field-price .inline-value")
+    await phone.fill("#f-price", "12,345")
+    await phone.press("#f-price", "Enter")
+    note = phone.locator(".net-note")
+    await expect(note).to_contain_text("Not sent: the connection failed. What you typed is still here")
+    await expect(note.locator("button")).to_have_count(0)  # no Retry for a post
+    await phone.wait_for_timeout(2500)  # longer than the first GET retry would wait
+    assert len(posts) == 1
+    assert await phone.input_value("#f-price") == "12,345"
+
+    await phone.unroute("**/admin/trips/**")
+    await phone.press("#f-price", "Enter")  # sent again by hand
+    await expect(phone.locator("#field-price .value")).to_have_text("₹12,345")
+    await expect(note).to_have_count(0)
+    assert phone.problems == []
