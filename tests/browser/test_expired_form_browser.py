@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from playwright.async_api import expect
 
 from tests.booking_data import lead, make_departure
-from tests.browser.test_payment_browser import log_in
-from tests.helpers import PASSWORD, make_user
+from tests.browser.test_payment_browser import log_in, submit_login
+from tests.helpers import make_user
 from yatri.keys import DatabaseKey
 from yatri.models import Booking, BookingStatus
 from yatri.models import Session as SessionRow
@@ -50,10 +50,7 @@ async def test_after_the_session_ended_the_pay_form_comes_back_with_its_utr(aioh
     await phone.click(".utr-form button[type=submit]")
     await expect(phone.locator("main")).to_contain_text("your session ended, so nothing was sent")
     await phone.click("a.button:has-text('Log in again')")
-    await phone.fill("#f-email", "asha@example.com")
-    await phone.fill("#f-password", PASSWORD)
-    await phone.click("form[action='/login'] button[type=submit]")
-    await phone.wait_for_url(f"**/bookings/{booking.reference}/pay")
+    await submit_login(phone, "asha@example.com", f"/bookings/{booking.reference}/pay")
     await expect(phone.locator("#f-utr")).to_have_value(UTR)
     with app[DatabaseKey]:
         assert (await Booking.get(id=booking.id)).status == BookingStatus.HELD  # nothing sent yet

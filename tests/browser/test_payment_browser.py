@@ -20,6 +20,11 @@ from yatri.services.upi import submit_utr
 
 async def log_in(page, url, email: str, target: str) -> None:
     await page.goto(str(url(f"/login?next={target}")))
+    await submit_login(page, email, target)
+
+
+async def submit_login(page, email: str, target: str) -> None:
+    """On the login page: log in and land on `target`."""
     await page.fill("#f-email", email)
     await page.fill("#f-password", PASSWORD)
     await page.click("form[action='/login'] button[type=submit]")
