@@ -75,12 +75,12 @@
   function failed(ctx, reason) {
     const key = ctx.netKey;
     if (key === undefined) return;
-    liveRegion(key)?.classList.add("net-stale");
     ctx.sourceElement?.classList?.add("net-pending");
     if (ctx.request.method !== "GET") {
       note(key, `Not sent: ${reason}. What you typed is still here: send it again when the connection is back.`, null);
       return;
     }
+    liveRegion(key)?.classList.add("net-stale"); // what it shows is older than its controls
     const s = state(key);
     const retry = reissue(ctx, key);
     if (!navigator.onLine) {
