@@ -14,7 +14,8 @@ from yatri.services import booking as service
 from yatri.services import state
 from yatri.services.refunds import refund_quote
 from yatri.services.seats import SeatsUnavailable, seats_taken
-from yatri.services.travellers import traveller_forms, validate_travellers
+from yatri.services.travellers import validate_travellers
+from yatri.web.bookings import traveller_forms
 
 from tests.booking_data import COMPANION_FORM, LEAD_FORM, NOW, TODAY, companion, form_for, hold, lead, make_departure
 from tests.helpers import make_user

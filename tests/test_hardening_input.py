@@ -12,6 +12,7 @@ import pytest
 from yatri.errors import NotFound, YatriError
 from yatri.models import AuditLog, Booking, Departure, Role, Traveller, Trip, User
 from yatri.parsing import MAX_ID, FieldError, day, record_id, whole_number
+from yatri import parsing
 from yatri.services.money import parse_rupees as paise
 
 from tests.booking_data import COMPANION_FORM, LEAD_FORM, TODAY, form_for, hold, make_departure
@@ -394,3 +395,22 @@ async def test_rejecting_a_payment_that_is_not_there_is_404_with_or_without_htmx
     for headers in ({}, {"HX-Request": "true"}):
         response = await client.post(f"/admin/payments/{MAX_ID}/reject", data={"csrf_token": csrf, "reason": ""}, headers=headers)
         assert response.status == 404, headers
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [("asha@example.com", True), ("asha@example", False), ("a b@example.com", False), ("asha@example.com\n", False),
+     ("a" * 243 + "@example.com", False), ("a" * 242 + "@example.com", True), ("asha@@example.com", False)],
+)  # fmt: skip
+def test_one_email_rule_for_accounts_and_travellers(text, ok):
+    assert parsing.is_email(text) is ok
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "ok"),
+    [("+91 98765-43210", "+919876543210", True), ("(0124) 456 7890", "01244567890", True), ("98765", "98765", False),
+     ("٩٨٧٦٥٤٣٢١٠", "٩٨٧٦٥٤٣٢١٠", False), ("9" * 16, "9" * 16, False)],
+)  # fmt: skip
+def test_one_phone_rule_for_accounts_and_travellers(typed, stored, ok):
+    assert parsing.phone_number(typed) == stored
+    assert parsing.is_phone(stored) is ok

@@ -21,6 +21,9 @@ MAX_ID = 2**31 - 1  # PostgreSQL `integer`: every id and version column
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 _WHOLE = re.compile(r"[0-9]{1,18}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_PHONE = re.compile(r"\+?[0-9]{10,15}")
+EMAIL_MAX_LENGTH = 254  # users.email, travellers.email
 
 
 class FieldError(ValueError):
@@ -31,6 +34,22 @@ def single_line(raw: object) -> str:
     """Typed text on one line: control characters (a NUL breaks PostgreSQL text, a lone
     surrogate cannot be encoded) become spaces, runs of spaces one."""
     return " ".join("".join(ch if ch.isprintable() else " " for ch in str(raw or "")).split())
+
+
+def is_email(text: str) -> bool:
+    """One address with a dot in its domain, within the column: the same rule for
+    accounts and travellers."""
+    return len(text) <= EMAIL_MAX_LENGTH and text.isprintable() and _EMAIL.fullmatch(text) is not None
+
+
+def phone_number(raw: str) -> str:
+    """'+91 98765-43210' -> '+919876543210': the digits as stored (check with is_phone)."""
+    return re.sub(r"[\s\-().]", "", raw)
+
+
+def is_phone(text: str) -> bool:
+    """10 to 15 digits, after an optional '+' (as `phone_number` stores them)."""
+    return _PHONE.fullmatch(text) is not None
 
 
 def whole_number(raw: object, low: int = 0, high: int = MAX_ID, message: str = "") -> int:

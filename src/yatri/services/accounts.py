@@ -10,7 +10,6 @@ import asyncio
 import functools
 import hashlib
 import math
-import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,7 +24,7 @@ from tortoise.transactions import in_transaction
 
 from yatri.errors import PermissionDenied, PreconditionFailed, TooManyRequests, ValidationError
 from yatri.models import AccountToken, LoginAttempt, RefreshToken, Role, Session, TokenPurpose, User
-from yatri.parsing import single_line
+from yatri.parsing import EMAIL_MAX_LENGTH, is_email, is_phone, phone_number, single_line
 from yatri.services import google
 from yatri.services.audit import record
 from yatri.services.locks import lock, lock_keys, rows
@@ -41,9 +40,6 @@ MAILS_PER_HOUR = 3
 # Login throttling: this many failures within the window, per account or per address.
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-EMAIL_MAX_LENGTH = 254  # users.email
-_PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 _hasher = PasswordHasher()
 
 
@@ -98,7 +94,7 @@ def check_password(password: str) -> None:
 def _email_problem(email: str) -> str | None:
     if not email:
         return "Enter your email address."
-    if len(email) > EMAIL_MAX_LENGTH or not email.isprintable() or not _EMAIL.match(email):
+    if not is_email(email):
         return "Enter an email address like name@example.com."
     return None
 
@@ -107,13 +103,13 @@ def clean_profile(name: str, phone: str) -> tuple[dict[str, str | None], dict[st
     """The name and phone as stored (phone without spaces or dashes, None when empty),
     and the field errors."""
     name = single_line(name)
-    phone = re.sub(r"[\s\-().]", "", phone)
+    phone = phone_number(phone)
     errors = {}
     if not name:
         errors["name"] = "Enter your name."
     elif len(name) > 120:
         errors["name"] = "Keep the name under 120 characters."
-    if phone and not _PHONE.match(phone):
+    if phone and not is_phone(phone):
         errors["phone"] = "Enter a phone number of 10 to 15 digits, for example +91 98765 43210."
     return {"name": name, "phone": phone or None}, errors
 

@@ -6,18 +6,15 @@ A booking form holds one block of fields per traveller; errors are keyed
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from yatri.errors import ValidationError
-from yatri.parsing import number_or, single_line
+from yatri.parsing import is_email, is_phone, number_or, phone_number, single_line
 
 FIELDS = ("full_name", "age", "gender", "phone", "email", "emergency_contact_name", "emergency_contact_phone")
 GENDERS = {"": "Prefer not to say", "female": "Female", "male": "Male", "other": "Other"}
 MIN_AGE, MAX_AGE = 1, 100
-_PHONE = re.compile(r"^\+?[0-9]{10,15}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 @dataclass(frozen=True)
@@ -37,16 +34,6 @@ class TravellerInput:
 def saved_details(traveller) -> dict:
     """A saved Traveller row's details, by the same field names as the form."""
     return {name: getattr(traveller, name) for name in FIELDS}
-
-
-def _phone(raw: str) -> str:
-    """'+91 98765-43210' -> '+919876543210'."""
-    return re.sub(r"[\s\-().]", "", raw)
-
-
-def traveller_forms(form: Mapping[str, str], count: int) -> list[dict[str, str]]:
-    """The flat form (`t1-full_name`, `t2-age`, ...) as one dict of typed text per traveller."""
-    return [{name: str(form.get(f"t{n}-{name}", "")) for name in FIELDS} for n in range(1, count + 1)]
 
 
 def validate_travellers(raw: list[Mapping[str, object]]) -> list[TravellerInput]:
@@ -77,19 +64,19 @@ def _traveller(n: int, fields: Mapping[str, object], errors: dict[str, str]) -> 
     if gender not in GENDERS:
         err("gender", "Choose one of the listed options.")
     lead = n == 1
-    phone = _phone(single_line(fields.get("phone")))
-    if (lead or phone) and not _PHONE.match(phone):
+    phone = phone_number(single_line(fields.get("phone")))
+    if (lead or phone) and not is_phone(phone):
         err("phone", "Enter a mobile number of 10 to 15 digits, e.g. 98765 43210 or +91 98765 43210.")
     email = single_line(fields.get("email")).lower()
-    if (lead or email) and (not _EMAIL.match(email) or len(email) > 254):
+    if (lead or email) and not is_email(email):
         err("email", "Enter an email address like name@example.com.")
     contact = single_line(fields.get("emergency_contact_name"))
-    contact_phone = _phone(single_line(fields.get("emergency_contact_phone")))
+    contact_phone = phone_number(single_line(fields.get("emergency_contact_phone")))
     if lead and len(contact) < 2:
         err("emergency_contact_name", "Enter someone we can call in an emergency.")
     elif len(contact) > 120:
         err("emergency_contact_name", "Use at most 120 characters for the name.")
-    if (lead or contact_phone) and not _PHONE.match(contact_phone):
+    if (lead or contact_phone) and not is_phone(contact_phone):
         err("emergency_contact_phone", "Enter the emergency contact's number, 10 to 15 digits.")
     if any(key.startswith(f"t{n}-") for key in errors):
         return None

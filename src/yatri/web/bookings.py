@@ -21,7 +21,7 @@ from yatri.services import booking as service
 from yatri.services.pricing import price_breakdown
 from yatri.services.seats import SeatsUnavailable, seats_left
 from yatri.services.state import STATUS_LABELS
-from yatri.services.travellers import GENDERS, saved_details, traveller_forms, validate_travellers
+from yatri.services.travellers import FIELDS, GENDERS, saved_details, validate_travellers
 from yatri.services.views import booking_view
 from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
@@ -47,6 +47,11 @@ async def _departure_context(request: web.Request) -> dict:
     left = await seats_left(departure, clock.now(request))
     limit = max(min(departure.trip.max_per_booking, left), 0)
     return {"departure": departure, "trip": departure.trip, "seats_left": left, "max_count": limit}
+
+
+def traveller_forms(form, count: int) -> list[dict[str, str]]:
+    """The flat form (`t1-full_name`, `t2-age`, ...) as one dict of typed text per traveller."""
+    return [{name: str(form.get(f"t{n}-{name}", "")) for name in FIELDS} for n in range(1, count + 1)]
 
 
 def _form_context(ctx: dict, count: int, form, errors: dict) -> dict:
