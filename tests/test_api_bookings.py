@@ -109,3 +109,14 @@ async def test_cancel_returns_the_refund_by_the_policy(client):
     assert await Refund.filter(booking_id=booking.id).count() == 1
     twice = await client.post(f"/api/v1/bookings/{booking.reference}/cancel", headers=auth)
     assert is_problem(twice, 409)
+
+
+async def test_booking_says_what_may_be_done_now(client):
+    await make_user()
+    departure = await make_departure(days_ahead=40)
+    auth = await bearer_for(client)
+    held = await (await book(client, auth, departure.id)).json()
+    detail = await (await client.get(f"/api/v1/bookings/{held['reference']}", headers=auth)).json()
+    assert detail["actions"] == {"pay": True, "cancel": True, "edit_travellers": True}
+    cancelled = await (await client.post(f"/api/v1/bookings/{held['reference']}/cancel", headers=auth)).json()
+    assert cancelled["actions"] == {"pay": False, "cancel": False, "edit_travellers": False}

@@ -58,6 +58,7 @@ async def booking_detail(booking: Booking, at: datetime, on: date) -> m.BookingD
         payments=[m.PaymentLine.model_validate(p) for p in view.payments],
         refunds=[m.RefundLine.model_validate(r) for r in view.refunds],
         refund_quote=None if view.refund_quote is None else m.RefundQuote.model_validate(view.refund_quote),
+        actions=m.BookingActions(pay=view.can_pay, cancel=view.can_cancel, edit_travellers=view.can_edit),
     )
 
 

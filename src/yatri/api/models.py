@@ -275,11 +275,20 @@ class RefundQuote(Schema):
     amount_paise: Paise
 
 
+class BookingActions(Schema):
+    """What the owner may do with the booking now (the rules the pages ask too)."""
+
+    pay: bool = Field(description="A UTR may be sent to /api/v1/bookings/{ref}/payment")
+    cancel: bool
+    edit_travellers: bool = Field(description="On the booking page")
+
+
 class BookingDetail(Booking):
     travellers: list[Traveller]
     payments: list[PaymentLine]
     refunds: list[RefundLine]
     refund_quote: RefundQuote | None = Field(description="null when the booking cannot be cancelled")
+    actions: BookingActions
 
 
 class BookingList(Schema):
