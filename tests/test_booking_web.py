@@ -271,3 +271,16 @@ async def test_the_next_booking_starts_with_the_last_lead_travellers_details(cli
         "t1-emergency_contact_name": "Ravi Rao", "t1-emergency_contact_phone": "+919812345678",
     }.items():  # fmt: skip
         assert re.search(rf'name="{name}" type="\w+" value="{re.escape(value)}"', html), name
+
+
+async def test_a_review_step_refused_as_expired_comes_back_as_the_details_form(client):
+    """The review step posts to /departures/{id}/book/review: its page is the details form."""
+    user = await make_user()
+    departure = await make_departure()
+    await login(client, user)
+    data = {"csrf_token": "stale", "count": "2", **form_for([LEAD_FORM, COMPANION_FORM])}
+    refused = await client.post(f"/departures/{departure.id}/book/review", data=data)
+    assert refused.status == 403
+    html = await refused.text()
+    assert "We kept what you typed" in html and 'value="Meera Iyer"' in html and 'value="Ravi Rao"' in html
+    assert f'action="/departures/{departure.id}/book/review"' in html

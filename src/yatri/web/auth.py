@@ -18,7 +18,7 @@ from yarl import URL
 
 from yatri.errors import PermissionDenied, YatriError
 from yatri.models import User
-from yatri.web.forms import KEPT_FORM, keep_typed, kept_values, read_form
+from yatri.web.forms import KEPT_FORM, KeptKey, keep_typed, kept_values, read_form, typed_values
 from yatri.web.render import is_htmx
 from yatri.web.sessions import rotate_session
 
@@ -94,49 +94,49 @@ async def csrf_protect(request: web.Request, handler):
 async def _refused(request: web.Request, session) -> web.StreamResponse:
     """A refused post changes nothing and loses nothing typed. Over htmx the form stays on
     the page and gets a fresh token (the X-CSRF-Token header; static/js/net.js puts it in
-    place). A plain form comes back as its page (the GET at the same address) with what was
-    typed, a fresh token and a message, as a 403; when the session ended, the page asks to
-    log in again and the values wait in the session. Without such a page: the refusal alone."""
+    place). A plain form comes back as its page with what was typed, a fresh token and a
+    message, as a 403; when the session ended, the page asks to log in again and the values
+    wait in the session. Without such a page: the refusal alone."""
     if is_htmx(request):
         raise CsrfFailed(FORM_READY, fresh_token=str(LazyCsrfToken(session)))
-    page = _page_of(request)
-    if page is None or request.content_type not in FORM_TYPES:
+    found = _page_of(request)
+    if found is None or request.content_type not in FORM_TYPES:
         raise CsrfFailed()
-    form = await read_form(request)
-    keep_typed(session, request.path, form)
+    page, page_path = found
+    request[KeptKey] = typed_values(await read_form(request))
     request[NoticesKey] = [{"level": "error", "text": FORM_KEPT}]
     try:
         # The rest of the chain the page would have had: the user, then the templates' context.
         response = await load_user(request, lambda request: aiohttp_jinja2.context_processors_middleware(request, page))
     except web.HTTPException as exc:
         if exc.headers.get("Location", "").startswith("/login"):
-            keep_typed(session, request.path, form)  # the templates' context took it: for after the login
-            return _log_in_again(request)
-        session.pop(KEPT_FORM, None)
+            keep_typed(session, page_path, request[KeptKey])
+            return _log_in_again(request, page_path)
         raise CsrfFailed() from None
-    except YatriError as exc:
-        session.pop(KEPT_FORM, None)
+    except YatriError:
         raise CsrfFailed() from None
     response.set_status(403)
     return response
 
 
 def _page_of(request: web.Request):
-    """The handler of the page at the post's own address (same pattern, so the same
-    match_info): the form's page, or None."""
-    canonical = request.match_info.route.resource.canonical
-    for resource in request.app.router.resources():
-        if resource.canonical == canonical:
-            for route in resource:
-                if route.method == "GET":
-                    return route.handler
+    """The form's page and its path: the GET at the post's own address, or else at its
+    parent (a step such as /departures/{id}/book/review belongs to /departures/{id}/book);
+    the pattern is the same or a prefix, so the post's match_info serves it. Or None."""
+    canonical, path = request.match_info.route.resource.canonical, request.path
+    for pattern, page_path in ((canonical, path), (canonical.rsplit("/", 1)[0], path.rsplit("/", 1)[0])):
+        for resource in request.app.router.resources():
+            if resource.canonical == pattern:
+                for route in resource:
+                    if route.method == "GET":
+                        return route.handler, page_path
     return None
 
 
-def _log_in_again(request: web.Request) -> web.Response:
+def _log_in_again(request: web.Request, page_path: str) -> web.Response:
     context = {
         "status": 403, "status_phrase": "Forbidden", "title": CsrfFailed.title, "detail": SESSION_ENDED,
-        "request_id": "", "action": {"href": str(URL("/login").with_query(next=request.path)), "label": "Log in again"},
+        "request_id": "", "action": {"href": str(URL("/login").with_query(next=page_path)), "label": "Log in again"},
     }  # fmt: skip
     return aiohttp_jinja2.render_template("pages/error.html", request, context, status=403)
 

@@ -30,18 +30,24 @@ KeptKey = web.RequestKey("kept_form", dict)
 MAX_KEPT_CHARS = 8000  # a session row, not a store: a bigger form is not kept
 
 
-def keep_typed(session, path: str, form: MultiDictProxy) -> None:
+def typed_values(form: MultiDictProxy) -> dict[str, str]:
+    """What a form carried that may come back into it: never a password or the token, and
+    nothing when it is too big to keep."""
     values = {
         name: value for name, value in form.items()
         if isinstance(value, str) and name != "csrf_token" and "password" not in name
     }  # fmt: skip
-    if sum(len(name) + len(value) for name, value in values.items()) <= MAX_KEPT_CHARS:
-        session[KEPT_FORM] = {"path": path, "values": values}
+    return values if sum(len(name) + len(value) for name, value in values.items()) <= MAX_KEPT_CHARS else {}
+
+
+def keep_typed(session, path: str, values: dict[str, str]) -> None:
+    """Keep `values` in the session for the first full page of `path` (after a login)."""
+    session[KEPT_FORM] = {"path": path, "values": values}
 
 
 def kept_values(request: web.Request, session) -> dict[str, str]:
-    """What a refused form on this page carried: taken from the session by the first full
-    page of its path (not by an htmx fragment of it), then the same for the request."""
+    """What a refused form on this page carried: set for the request that refused it, or
+    taken from the session by the first full page of its path (not by an htmx fragment)."""
     if KeptKey not in request:
         kept = session.get(KEPT_FORM) if session is not None else None
         values: dict[str, str] = {}
