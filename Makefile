@@ -40,7 +40,7 @@ demo-data: migrate
 migrations: setup
 	PYTHONPATH=. $(BIN)/tortoise -c yatri.db.TORTOISE_ORM makemigrations
 
-# Load and page weight of /trips against a bare aiohttp app (see bench/run.py).
+# wrk load on the main pages against a bare aiohttp app, SQLite and PostgreSQL, and page weight (see bench/run.py).
 bench: setup
 	$(BIN)/python bench/run.py
 

@@ -55,8 +55,7 @@ async def prepare(database_url: str, *, seats: int, travellers: int) -> tuple[in
     """A departure with `seats` seats of a published trip and `travellers` accounts;
     returns the departure id and the accounts' emails (password PASSWORD)."""
     from yatri.db import open_database
-    from yatri.models import Departure, Destination, Trip, User
-    from yatri.services.accounts import hash_password
+    from yatri.models import Departure, Destination, Trip
     from yatri.settings import Settings
 
     ctx = await open_database(Settings(database_url=database_url))
@@ -70,11 +69,20 @@ async def prepare(database_url: str, *, seats: int, travellers: int) -> tuple[in
         )  # fmt: skip
         start = date.today() + timedelta(days=60)
         departure = await Departure.create(trip=trip, starts_on=start, ends_on=start + timedelta(days=1), capacity=seats)
-        password_hash = hash_password(PASSWORD)
-        emails = [f"racer{n}-{tag}@example.com" for n in range(travellers)]
-        await User.bulk_create([User(email=e, name=f"Racer {n}", password_hash=password_hash, email_verified=True) for n, e in enumerate(emails)])
+        emails = await add_travellers(tag, travellers)
     await ctx.close_connections()
     return departure.id, emails
+
+
+async def add_travellers(tag: str, count: int) -> list[str]:
+    """`count` verified accounts (password PASSWORD) in the open database; their emails."""
+    from yatri.models import User
+    from yatri.services.accounts import hash_password
+
+    password_hash = hash_password(PASSWORD)
+    emails = [f"racer{n}-{tag}@example.com" for n in range(count)]
+    await User.bulk_create([User(email=e, name=f"Racer {n}", password_hash=password_hash, email_verified=True) for n, e in enumerate(emails)])
+    return emails
 
 
 async def _signed_in(base_url: str, email: str) -> tuple[aiohttp.ClientSession, str]:

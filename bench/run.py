@@ -1,41 +1,64 @@
-"""Load and page-weight bench for the catalogue.
+"""Load and page-weight bench: Yatri against a bare aiohttp app, driven by `wrk`.
 
-    make bench                      # or: .venv/bin/python bench/run.py [--seconds 10]
+    make bench                      # or: .venv/bin/python bench/run.py [--seconds 10] [--rounds 3]
 
-1. Prepares a SQLite database under var/bench with the demo data (or uses DATABASE_URL).
-2. Starts `yatri serve` and the bare aiohttp app of bench/hello.py the same way: one
-   process each, on free local ports, logging to var/bench/*.log.
-3. Drives each with 64 concurrent keep-alive clients (an asyncio load generator in this
-   process) for --seconds, after a short warm-up, and prints requests per second, p50
-   and p99 latency, and the ratio of /trips to hello.
+1. Installs `wrk` with apt-get when it is missing (Debian package `wrk`).
+2. For each database, SQLite (a fresh file under var/bench) and PostgreSQL (a fresh
+   database on POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres,
+   created and dropped here): migrates, loads the demo data, adds one traveller, starts
+   one `yatri serve` process and signs the traveller in (a real login) for its cookie.
+3. The bare app of bench/hello.py runs alongside, one process, like `yatri serve`.
+   Each round runs `wrk -t2 -c64 -d<seconds>s --latency` on hello, then on every target
+   (anonymous /trips, /, a trip page, /healthz; signed-in /trips, /bookings), so hello
+   and Yatri are measured interleaved. After --rounds rounds it prints min/median/max
+   req/s, the median p50/p99 and the ratio of each target's median to hello's, then each
+   goal of issue 20 these figures cover with PASS or FAIL.
 4. Measures what a first visit to /trips transfers (gzip, headers included, images
    excluded: the page, its CSS, JS and icon) and the size of an HTMX filter fragment,
    and checks them against the budgets of DESIGN.md (60 KB and 8 KB).
 
-Exit status 1 when a page weight is over budget. The load generator shares the machine
-with both servers, so absolute numbers are modest; the ratio is the figure to watch.
+Exit status 1 when a page weight is over budget or a response was not 2xx (wrk counts
+3xx as success, so the signed-in cookie is checked first). A goal that FAILs is printed,
+not an exit status: this is a benchmark, not a timed test. wrk shares the 2 cores with the
+servers, so the ratio to hello is the figure to watch.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import time
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 FIRST_VISIT_BUDGET = 60 * 1024
 FRAGMENT_BUDGET = 8 * 1024
 FILTER_QUERY = "/trips?q=trek&destination=&kind=trek&from=&to=&min_price=&max_price=&difficulty=&sort=price"
+POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# (name, path, signed in); "{trip}" is the first trip page linked from /trips.
+TARGETS = [
+    ("/trips", "/trips", False), ("/", "/", False), ("trip page", "{trip}", False), ("/healthz", "/healthz", False),
+    ("/trips signed in", "/trips", True), ("/bookings signed in", "/bookings", True),
+]  # fmt: skip
+# Issue 20's goals that these figures cover: (targets, least ratio to hello).
+RATIO_GOALS = [(("/trips", "/", "trip page"), 0.35), (("/trips signed in", "/bookings signed in"), 0.15)]
+P99_GOAL_MS = 50.0
+P99_TARGETS = ("/trips", "/", "trip page")
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def free_port() -> int:
@@ -44,12 +67,45 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def prepare_database(var: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("DATABASE_URL", f"sqlite://{var / 'bench.sqlite3'}")
-    for command in ("migrate", "demo-data"):
-        subprocess.run([str(BIN / "yatri"), command], env=env, check=True, stdout=subprocess.DEVNULL)
-    return env
+def ensure_wrk() -> str:
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("wrk")
+
+
+@dataclass
+class Run:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    bad: int  # non-2xx/3xx responses and socket errors
+
+
+def parse_wrk(output: str) -> Run:
+    """req/s, p50 and p99 (ms) and the failures from `wrk --latency` output."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    latency = {q: float(v) * _UNIT_MS[u] for q, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)}
+    bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
+    if errors := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        bad += sum(int(n) for n in errors.groups())
+    return Run(rps, latency["50"], latency["99"], bad)
+
+
+def wrk(url: str, seconds: float, clients: int, cookie: str | None = None) -> Run:
+    headers = ["-H", "Accept-Encoding: gzip"] + (["-H", f"Cookie: {cookie}"] if cookie else [])
+    command = ["wrk", "-t2", f"-c{clients}", f"-d{seconds:g}s", "--latency", *headers, url]
+    return parse_wrk(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+@dataclass
+class Target:
+    name: str
+    url: str
+    cookie: str | None = None
+    runs: list[Run] = field(default_factory=list)
+
+    def median(self, attribute: str) -> float:
+        return statistics.median(getattr(run, attribute) for run in self.runs)
 
 
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -71,37 +127,63 @@ async def wait_ready(url: str, process: subprocess.Popen) -> None:
     raise SystemExit(f"{url} did not answer in 20 s")
 
 
-async def load(url: str, clients: int, seconds: float, warmup: float = 1.5) -> dict:
-    latencies: list[float] = []
-    errors = 0
-    connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        start_at = time.perf_counter()
-        measure_from = start_at + warmup
-        stop_at = measure_from + seconds
+@asynccontextmanager
+async def database(kind: str, var: Path):
+    """A fresh database URL of `kind` (sqlite | postgres), dropped afterwards."""
+    if kind == "sqlite":
+        path = var / "bench.sqlite3"
+        for stale in var.glob("bench.sqlite3*"):
+            stale.unlink()
+        yield f"sqlite://{path}"
+        return
+    import asyncpg
 
-        async def client() -> None:
-            nonlocal errors
-            while (now := time.perf_counter()) < stop_at:
-                try:
-                    async with session.get(url, headers={"Accept-Encoding": "gzip"}) as response:
-                        await response.read()
-                        ok = response.status == 200
-                except aiohttp.ClientError:
-                    ok = False
-                if now >= measure_from:
-                    latencies.append(time.perf_counter() - now)
-                    errors += not ok
+    admin_url = POSTGRES_URL.replace("postgres://", "postgresql://", 1)
+    name = f"yatri_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin_url)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        conn = await asyncpg.connect(admin_url)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
 
-        await asyncio.gather(*(client() for _ in range(clients)))
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / seconds,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-    }
+
+async def prepare(database_url: str) -> str:
+    """Migrate, load the demo data and add one traveller; returns the traveller's email."""
+    from bench.booking_race import add_travellers
+    from yatri.db import open_database
+    from yatri.settings import Settings
+
+    env = {**os.environ, "DATABASE_URL": database_url}
+    for command in ("migrate", "demo-data"):
+        subprocess.run([str(BIN / "yatri"), command], env=env, check=True, stdout=subprocess.DEVNULL)
+    ctx = await open_database(Settings(database_url=database_url))
+    with ctx:
+        [email] = await add_travellers("bench-" + uuid.uuid4().hex[:8], 1)
+    await ctx.close_connections()
+    return email
+
+
+async def signed_in_cookie(base: str, email: str) -> str:
+    """The Cookie header of a real login, checked: /bookings answers 200, not a redirect."""
+    from bench.booking_race import _signed_in
+
+    session, _ = await _signed_in(base, email)
+    async with session:
+        cookie = "; ".join(f"{c.key}={c.value}" for c in session.cookie_jar)
+    async with aiohttp.ClientSession() as check:
+        async with check.get(base + "/bookings", headers={"Cookie": cookie}, allow_redirects=False) as response:
+            assert response.status == 200, f"the signed-in cookie does not open /bookings ({response.status})"
+    return cookie
+
+
+async def first_trip_page(base: str) -> str:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(base + "/trips") as response:
+            return re.search(r'href="(/trips/[a-z0-9-]+)"', await response.text()).group(1)
 
 
 async def transferred(session: aiohttp.ClientSession, url: str, headers: dict | None = None) -> tuple[int, bytes]:
@@ -118,8 +200,6 @@ async def transferred(session: aiohttp.ClientSession, url: str, headers: dict | 
 async def page_weights(base: str) -> dict:
     async with aiohttp.ClientSession(auto_decompress=False) as session:
         page_bytes, body = await transferred(session, base + "/trips")
-        import gzip
-
         html = gzip.decompress(body).decode() if body[:2] == b"\x1f\x8b" else body.decode()
         assets = re.findall(r'<(?:link|script)[^>]+(?:href|src)="(/static/[^"]+)"', html)
         asset_bytes = {}
@@ -129,39 +209,66 @@ async def page_weights(base: str) -> dict:
     return {"page": page_bytes, "assets": asset_bytes, "fragment": fragment_bytes}
 
 
-async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=64)
-    args = parser.parse_args()
+def measure(hello: Target, targets: list[Target], args) -> None:
+    for target in [hello, *targets]:  # warm-up, not counted
+        wrk(target.url, 1, args.clients, target.cookie)
+    for round_ in range(args.rounds):
+        for target in [hello, *targets]:
+            target.runs.append(wrk(target.url, args.seconds, args.clients, target.cookie))
+        print(f"  round {round_ + 1}: hello {hello.runs[-1].rps:.0f} req/s, /trips {targets[0].runs[-1].rps:.0f} req/s", flush=True)
 
-    var = ROOT / "var" / "bench"
-    var.mkdir(parents=True, exist_ok=True)
-    env = prepare_database(var)
-    yatri_port, hello_port = free_port(), free_port()
-    servers = [
-        start([str(BIN / "yatri"), "serve", "--port", str(yatri_port)], env, var / "yatri.log"),
-        start([sys.executable, str(ROOT / "bench" / "hello.py"), "--port", str(hello_port)], env, var / "hello.log"),
-    ]
-    try:
-        yatri = f"http://127.0.0.1:{yatri_port}"
-        hello = f"http://127.0.0.1:{hello_port}"
-        await wait_ready(yatri + "/trips", servers[0])
-        await wait_ready(hello + "/", servers[1])
-        weights = await page_weights(yatri)
-        print(f"load: {args.clients} concurrent clients, {args.seconds:g} s each after warm-up")
-        trips = await load(yatri + "/trips", args.clients, args.seconds)
-        base = await load(hello + "/", args.clients, args.seconds)
-    finally:
-        for server in servers:
+
+def report(kind: str, hello: Target, targets: list[Target]) -> tuple[int, int]:
+    """Prints the table and the goals; returns (failed goals, bad responses)."""
+    base = hello.median("rps")
+    print(f"\n{kind}: req/s over {len(hello.runs)} rounds (min / median / max), median p50 and p99, ratio of medians to hello")
+    print(f"  {'':20} {'min':>7} {'median':>7} {'max':>7} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} {'bad':>5}")
+    ratios = {}
+    for target in [hello, *targets]:
+        rps = [run.rps for run in target.runs]
+        ratios[target.name] = target.median("rps") / base
+        print(
+            f"  {target.name:20} {min(rps):7.0f} {target.median('rps'):7.0f} {max(rps):7.0f} "
+            f"{target.median('p50_ms'):7.1f} {target.median('p99_ms'):7.1f} {ratios[target.name]:6.3f} "
+            f"{sum(run.bad for run in target.runs):5d}"
+        )
+    by_name = {target.name: target for target in targets}
+    failed = 0
+    for names, least in RATIO_GOALS:
+        for name in names:
+            ok = ratios[name] >= least
+            failed += not ok
+            print(f"  {'PASS' if ok else 'FAIL'}  {name}: ratio {ratios[name]:.3f} >= {least}")
+    for name in P99_TARGETS:
+        p99 = by_name[name].median("p99_ms")
+        ok = p99 < P99_GOAL_MS
+        failed += not ok
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}: p99 {p99:.1f} ms < {P99_GOAL_MS:g} ms at 64 connections")
+    return failed, sum(run.bad for target in targets for run in target.runs)
+
+
+async def bench_database(kind: str, hello: str, var: Path, args) -> tuple[tuple[int, int], dict | None]:
+    async with database(kind, var) as database_url:
+        email = await prepare(database_url)
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": database_url}
+        server = start([str(BIN / "yatri"), "serve", "--port", str(port)], env, var / f"yatri-{kind}.log")
+        try:
+            yatri = f"http://127.0.0.1:{port}"
+            await wait_ready(yatri + "/trips", server)
+            weights = await page_weights(yatri) if kind == "sqlite" else None
+            trip, cookie = await first_trip_page(yatri), await signed_in_cookie(yatri, email)
+            targets = [Target(name, yatri + path.format(trip=trip), cookie if signed else None) for name, path, signed in TARGETS]
+            hello_target = Target("hello", hello)
+            print(f"{kind}: wrk -t2 -c{args.clients} -d{args.seconds:g}s, {args.rounds} rounds", flush=True)
+            measure(hello_target, targets, args)
+        finally:
             server.terminate()
             server.wait(timeout=10)
+        return report(kind, hello_target, targets), weights
 
-    print(f"{'':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, result in (("/trips", trips), ("hello", base)):
-        print(f"{name:8} {result['rps']:9.0f} {result['p50_ms']:8.1f} {result['p99_ms']:8.1f} {result['errors']:7d}")
-    print(f"ratio /trips : hello = {trips['rps'] / base['rps']:.2f} (requests per second)")
 
+def print_weights(weights: dict) -> bool:
     first_visit = weights["page"] + sum(weights["assets"].values())
     print("\nfirst visit to /trips (gzip, headers included, images excluded):")
     print(f"  {'/trips':40} {weights['page']:7d} B")
@@ -172,7 +279,33 @@ async def main() -> int:
     print(f"  {'total':40} {first_visit:7d} B  budget {FIRST_VISIT_BUDGET} B  {'OK' if ok_page else 'OVER'}")
     print(f"filter fragment {FILTER_QUERY}:")
     print(f"  {'HX-Request, gzip':40} {weights['fragment']:7d} B  budget {FRAGMENT_BUDGET} B  {'OK' if ok_fragment else 'OVER'}")
-    return 0 if ok_page and ok_fragment and not trips["errors"] else 1
+    return ok_page and ok_fragment
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    args = parser.parse_args()
+    ensure_wrk()
+    var = ROOT / "var" / "bench"
+    var.mkdir(parents=True, exist_ok=True)
+    hello_port = free_port()
+    hello_server = start([sys.executable, str(ROOT / "bench" / "hello.py"), "--port", str(hello_port)], dict(os.environ), var / "hello.log")
+    hello = f"http://127.0.0.1:{hello_port}/"
+    try:
+        await wait_ready(hello, hello_server)
+        results = [await bench_database(kind, hello, var, args) for kind in args.databases.split(",")]
+    finally:
+        hello_server.terminate()
+        hello_server.wait(timeout=10)
+    failed = sum(f for (f, _), _ in results)
+    bad = sum(b for (_, b), _ in results)
+    weights_ok = all(print_weights(w) for _, w in results if w)
+    print(f"\ngoals failed: {failed}; responses not 2xx/3xx or socket errors: {bad}")
+    return 0 if weights_ok and not bad else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,33 @@
+"""bench/run.py reads wrk's report: req/s, p50 and p99 in milliseconds, and failures."""
+
+from bench.run import parse_wrk
+
+REPORT = """Running 1s test @ http://127.0.0.1:9601/
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   590.55us    0.96ms   8.88ms   89.43%
+    Req/Sec    12.65k     4.46k   24.51k    80.95%
+  Latency Distribution
+     50%  295.00us
+     75%  322.00us
+     90%    1.65ms
+     99%    1.02s
+  26378 requests in 1.10s, 3.95MB read
+  Socket errors: connect 0, read 2, write 0, timeout 5
+  Non-2xx or 3xx responses: 7
+Requests/sec:  23980.92
+Transfer/sec:      3.59MB
+"""
+
+
+def test_parse_wrk_reads_rate_latency_in_ms_and_failures():
+    run = parse_wrk(REPORT)
+    assert run.rps == 23980.92
+    assert run.p50_ms == 0.295
+    assert run.p99_ms == 1020.0
+    assert run.bad == 14
+
+
+def test_parse_wrk_counts_no_failures_in_a_clean_report():
+    clean = "\n".join(line for line in REPORT.splitlines() if "errors" not in line and "Non-2xx" not in line)
+    assert parse_wrk(clean).bad == 0
