@@ -55,6 +55,8 @@ class Booking(Model):
 
     class Meta:
         table = "bookings"
+        # Seat counts (services.seats) per departure and status; a traveller's bookings.
+        indexes = (("departure_id", "status"), ("user_id",))
 
 
 class Traveller(Model):
@@ -103,6 +105,7 @@ class Payment(Model):
 
     class Meta:
         table = "payments"
+        indexes = (("booking_id",),)  # a booking's payments (detail, cancel, refund)
 
 
 class Refund(Model):
