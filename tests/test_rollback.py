@@ -42,11 +42,19 @@ def migrations_of(commit: str) -> list[str]:
     return sorted(Path(f).stem for f in files if Path(f).name[:4].isdigit() and f.endswith(".py"))
 
 
+def _no_links_outside(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+    """tarfile's "data" filter, skipping a link out of the tree (a stray committed
+    `.venv-main` -> /work/main/.venv) that the "data" filter refuses outright."""
+    if member.issym() and Path(member.linkname).is_absolute():
+        return None
+    return tarfile.data_filter(member, path)
+
+
 def check_out(commit: str, into: Path) -> Path:
     """`git checkout PREVIOUS` into a folder of its own (htmx is built, not committed)."""
     archive = subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", commit], capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
+        tar.extractall(into, filter=_no_links_outside)
     shutil.copytree(PROJECT_ROOT / "static" / "vendor", into / "static" / "vendor")
     return into
 
