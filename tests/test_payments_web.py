@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from yatri.keys import ClockKey
-from yatri.models import Booking, BookingStatus, Payment, PaymentStatus, Refund, RefundStatus, Session as SessionRow
+from yatri.models import AuditLog, Booking, BookingStatus, Payment, PaymentStatus, Refund, RefundStatus, Session as SessionRow
 
 from tests.booking_data import hold, make_departure
 from tests.helpers import PASSWORD, csrf_in, login, make_user
@@ -54,6 +54,22 @@ async def test_sending_a_utr_from_the_page_submits_the_payment(app, client):
     assert (await Booking.get(id=booking.id)).status == BookingStatus.PAYMENT_SUBMITTED
     html = await (await client.get(f"/bookings/{booking.reference}/pay")).text()
     assert "UTR 401234567890" in html and "are checking it" in html and 'name="utr"' not in html
+
+
+async def test_the_same_utr_sent_again_acts_once(app, client):
+    """A tap on Send again after a lost answer: the same answer, one payment, one audit row;
+    another UTR for a booking already waiting is still refused."""
+    booking = await held_booking()
+    token = await login(client, booking.user)
+    for _ in range(2):
+        response = await client.post(
+            f"/bookings/{booking.reference}/pay", data={"utr": "401234567890", "csrf_token": token}, allow_redirects=False
+        )
+        assert response.status == 303 and response.headers["Location"] == f"/bookings/{booking.reference}"
+    assert await Payment.filter(booking_id=booking.id).count() == 1
+    assert await AuditLog.filter(entity="booking", entity_id=booking.reference, action="payment_submitted").count() == 1
+    other = await client.post(f"/bookings/{booking.reference}/pay", data={"utr": "409999999999", "csrf_token": token})
+    assert other.status in (409, 422) and await Payment.filter(booking_id=booking.id).count() == 1
 
 
 async def test_a_bad_utr_is_shown_next_to_the_field_with_what_was_typed(app, client):

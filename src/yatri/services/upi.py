@@ -72,6 +72,9 @@ async def submit_utr(
     reference = (await owned_booking(reference, user)).reference
     try:
         async with locked_departure_and_booking(reference) as booking:
+            sent = await _already_sent(booking, utr)
+            if sent is not None:  # the same UTR again (a retry after a lost answer): done once
+                return sent
             check_payable(booking, today)
             await take_seats_back(booking, now, today)
             payment = await _submitted_payment(booking, utr, now, user)
@@ -82,6 +85,13 @@ async def submit_utr(
     except IntegrityError:  # the same UTR sent for another booking at the same moment
         raise _utr_taken() from None
     return payment
+
+
+async def _already_sent(booking: Booking, utr: str) -> Payment | None:
+    """This booking's payment with this UTR, when it is waiting or verified."""
+    return await Payment.get_or_none(
+        booking_id=booking.id, utr=utr, status__in=(PaymentStatus.SUBMITTED, PaymentStatus.VERIFIED)
+    )
 
 
 def _utr_taken() -> ValidationError:
