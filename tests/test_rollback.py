@@ -5,6 +5,7 @@ previous release's own code migrates (nothing to do) and serves the same data.""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import tarfile
@@ -39,7 +40,7 @@ def previous_release() -> str:
 def migrations_of(commit: str) -> list[str]:
     """docs/deploy.md: `git ls-tree --name-only PREVIOUS migrations/`, the numbered ones."""
     files = git("ls-tree", "--name-only", commit, "migrations/").split()
-    return sorted(Path(f).stem for f in files if Path(f).name[:4].isdigit() and f.endswith(".py"))
+    return sorted(Path(f).stem for f in files if re.fullmatch(r"[0-9]{4}_[A-Za-z0-9_]+\.py", Path(f).name))
 
 
 def _no_links_outside(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:

@@ -34,7 +34,7 @@ def amount_text(paise: int) -> str:
 
 
 def rupees_text(amount_paise: int) -> str:
-    """Paise as the rupees a form takes ('9950.5'): what the API hands to `parse_rupees`."""
+    """Paise as the rupees a form shows and takes back ('9950', '9950.5'; `parse_rupees` reads it)."""
     return f"{Decimal(amount_paise) / PAISE_PER_RUPEE:f}"
 
 

@@ -235,7 +235,7 @@ TRIP_FIELDS = {f.name: f for f in (
     Field("days", "Days", whole_numbers(1, MAX_DAYS), "number"),
     Field("difficulty", "Difficulty", choice(Difficulty), "select", choices=_options(Difficulty), show=str.capitalize),
     Field("price", "Price per person (₹)", check_price, "text", attr="price_paise", show=rupees,
-          form_value=lambda amount: rupees_text(amount).removesuffix(".00"), hint="In rupees, like 9950.", from_text=parse_price),
+          form_value=rupees_text, hint="In rupees, like 9950.", from_text=parse_price),
     Field("summary", "Summary", text("Summary", 300), "textarea"),
     Field("description", "Description", text("Description", 10_000, required=False, multiline=True), "textarea"),
     _list_field("inclusions", "Included"),
