@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 
-import pytest
 
 from bench.booking_race import RACE_LIMITS, TRAVELLER, prepare, race, seats_in_database, _signed_in
 from tests.live import LiveServer

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tortoise.transactions import in_transaction
 
-from tests.catalogue_data import MAIN_TRIPS, TODAY, book, day, make_catalogue
+from tests.catalogue_data import TODAY, book, day, make_catalogue
 from yatri.keys import CatalogueCacheKey
 from yatri.models import BookingStatus, Departure, Trip
 from yatri.services import catalogue

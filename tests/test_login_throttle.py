@@ -5,7 +5,6 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from aiohttp import web
 
 from yatri.errors import TooManyRequests, ValidationError
 from yatri.keys import ClockKey

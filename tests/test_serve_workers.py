@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from tests.helpers import PASSWORD
 from tests.live import LiveServer
