@@ -19,7 +19,7 @@ from yatri.services.google import OidcProvider
 from yatri.services.media import MAX_UPLOAD_BYTES, CloudinaryMediaStore, LocalMediaStore
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
-from yatri.web import filters
+from yatri.web import filters, seo
 from yatri.web.auth import TEMPLATE_DEFAULTS, csrf_protect, load_user, template_context
 from yatri.web.clients import forwarded_proto, rate_limit
 from yatri.web.middlewares import error_pages, request_context, security_headers
@@ -54,10 +54,10 @@ def create_app(settings: Settings) -> web.Application:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        context_processors=[template_context],
+        context_processors=[template_context, seo.page_context],
     )
     filters.install(env, settings, app[StaticKey])
-    env.globals.update(TEMPLATE_DEFAULTS)  # for pages rendered before the context processor ran
+    env.globals.update(TEMPLATE_DEFAULTS, canonical_url="")  # for pages rendered before the context processor ran
     app[NotifierKey] = Notifier(settings, _email_templates(settings, app[StaticKey]))
     app[CatalogueCacheKey] = QueryCache()
     app[MediaKey] = (

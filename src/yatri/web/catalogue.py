@@ -15,7 +15,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from yatri.keys import CatalogueCacheKey, MediaKey, SettingsKey
-from yatri.services import catalogue
+from yatri.services import catalogue, seo
 from yatri.services.catalogue_query import parse_filters
 from yatri.web import clock
 from yatri.web.render import is_htmx, render
@@ -115,13 +115,16 @@ def _trips_url(params: dict[str, str]) -> str:
 async def trip(request: web.Request) -> web.Response:
     now, today = clock.now(request), clock.today(request)
     page = await catalogue.trip_page(request.match_info["slug"], today, now, request.app[CatalogueCacheKey])
-    response = render(request, "pages/trip.html", {"page": page, "trip": page.trip})
+    settings = request.app[SettingsKey]
+    data = seo.trip_data(page.trip, page.departures, settings.base_url, settings.upi_payee_name, settings.gst_percent)
+    response = render(request, "pages/trip.html", {"page": page, "trip": page.trip, "structured_data": data})
     return conditional(request, response, REVALIDATE)
 
 
 async def destination(request: web.Request) -> web.Response:
     page = await catalogue.destination_page(request.match_info["slug"], clock.today(request), request.app[CatalogueCacheKey])
-    response = render(request, "pages/destination.html", {"page": page, "destination": page.destination})
+    data = seo.destination_data(page.destination, request.app[SettingsKey].base_url)
+    response = render(request, "pages/destination.html", {"page": page, "destination": page.destination, "structured_data": data})
     return conditional(request, response, SHORT)
 
 

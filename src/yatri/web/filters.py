@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from yatri.services import media
+from yatri.services import media, seo
 from yatri.services.money import rupees
 from yatri.settings import Settings
 from yatri.web.static import StaticAssets
@@ -25,5 +25,7 @@ def install(env: jinja2.Environment, settings: Settings, static: StaticAssets) -
     env.filters["local"] = local
     env.globals["static_url"] = static.url
     env.globals["site_name"] = "Yatri"
+    env.globals["base_url"] = settings.base_url
+    env.globals["cover_url"] = lambda images: seo.cover_url(images, settings.base_url)
     env.filters["srcset"] = media.srcset
     env.filters["image_src"] = media.src

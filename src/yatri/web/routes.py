@@ -4,7 +4,7 @@ from aiohttp import web
 
 from yatri.api.routes import add_api_routes
 from yatri.keys import StaticKey
-from yatri.web import accounts, bookings, catalogue, google, ops, pages, payments
+from yatri.web import accounts, bookings, catalogue, google, ops, pages, payments, seo
 from yatri.web.admin import add_admin_routes
 
 
@@ -13,6 +13,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", ops.healthz)
     app.router.add_get("/readyz", ops.readyz)
     app.router.add_get("/metrics", ops.metrics)
+    app.router.add_get("/sitemap.xml", seo.sitemap, name="sitemap")
+    app.router.add_get("/robots.txt", seo.robots, name="robots")
     app.router.add_get("/static/{name:.+}", app[StaticKey].handle, name="static")
 
     # accounts
