@@ -13,8 +13,9 @@ from aiohttp_session import session_middleware
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
 from yatri.jobs import clean_up_rows, expire_holds
-from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, MediaKey, MetricsKey, NotifierKey, OidcKey, SettingsKey, StaticKey
+from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, EventsKey, MediaKey, MetricsKey, NotifierKey, OidcKey, SettingsKey, StaticKey
 from yatri.services.catalogue import QueryCache
+from yatri.services.events import Events, PostgresListener, listener_dsn
 from yatri.services.google import OidcProvider
 from yatri.services.media import MAX_UPLOAD_BYTES, CloudinaryMediaStore, LocalMediaStore
 from yatri.services.notify import Notifier
@@ -60,10 +61,13 @@ def create_app(settings: Settings) -> web.Application:
     env.globals.update(TEMPLATE_DEFAULTS, canonical_url="")  # for pages rendered before the context processor ran
     app[NotifierKey] = Notifier(settings, _email_templates(settings, app[StaticKey]))
     app[CatalogueCacheKey] = QueryCache()
+    app[EventsKey] = Events()
     app[MediaKey] = (
         CloudinaryMediaStore(settings.cloudinary_url) if settings.cloudinary_url else LocalMediaStore(settings.var_dir / "media")
     )
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_events)
+    app.on_shutdown.append(_end_streams)
     app.cleanup_ctx.append(clean_up_rows)
     app.cleanup_ctx.append(expire_holds)
     app.cleanup_ctx.append(_oidc)
@@ -87,6 +91,23 @@ async def _database(app: web.Application):
     app[DatabaseKey] = await open_database(app[SettingsKey])
     yield
     await app[DatabaseKey].close_connections()
+
+
+async def _events(app: web.Application):
+    """On PostgreSQL, this process's LISTEN connection feeding app[EventsKey]."""
+    settings = app[SettingsKey]
+    if settings.is_sqlite:
+        yield
+        return
+    listener = PostgresListener(app[EventsKey], listener_dsn(settings.database_url))
+    await listener.start()
+    yield
+    await listener.stop()
+
+
+async def _end_streams(app: web.Application) -> None:
+    """Shutdown begins: open event streams end, so a graceful stop does not wait on them."""
+    app[EventsKey].close()
 
 
 async def _oidc(app: web.Application):

@@ -12,9 +12,10 @@ from datetime import timedelta
 from aiohttp import web
 
 from yatri.db import database_context
-from yatri.keys import ClockKey, DatabaseKey, NotifierKey, SettingsKey
+from yatri.keys import ClockKey, DatabaseKey, EventsKey, NotifierKey, SettingsKey
 from yatri.services import booking
 from yatri.services.accounts import delete_expired_sessions, delete_old_login_attempts
+from yatri.services.events import publishing
 from yatri.services.limits import delete_old_counters
 
 log = logging.getLogger("yatri.jobs")
@@ -35,7 +36,7 @@ def run_every(
             await asyncio.sleep(seconds)
         while True:
             try:
-                with database_context(app[DatabaseKey]):
+                with database_context(app[DatabaseKey]), publishing(app[EventsKey]):
                     await job(app)
             except Exception:  # keep the loop alive through a database hiccup
                 log.exception("%s failed", what)

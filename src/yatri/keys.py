@@ -10,6 +10,7 @@ from tortoise.context import TortoiseContext
 
 from yatri.services.notify import Notifier
 from yatri.services.catalogue import QueryCache
+from yatri.services.events import Events
 from yatri.services.google import OidcProvider
 from yatri.services.media import MediaStore
 from yatri.settings import Settings
@@ -21,6 +22,8 @@ DatabaseKey = web.AppKey("database", TortoiseContext)
 StaticKey = web.AppKey("static", StaticAssets)
 NotifierKey = web.AppKey("notifier", Notifier)
 MetricsKey = web.AppKey("metrics", Metrics)
+# Change events of this process (services/events): streams and caches subscribe
+EventsKey = web.AppKey("events", Events)
 # What time it is: tests replace it to move time forward.
 ClockKey = web.AppKey("clock", Callable[[], datetime])
 # Catalogue area

@@ -1,8 +1,10 @@
-"""The audit trail: every state change leaves one row, written inside the change's transaction."""
+"""The audit trail: every state change leaves one row, written inside the change's transaction.
+A payment's row also tells the operator's queue and dashboard (services/events)."""
 
 from __future__ import annotations
 
 from yatri.models import AuditLog, User
+from yatri.services.events import announce
 
 
 async def record(
@@ -15,6 +17,8 @@ async def record(
     actor: User | None = None,
     data: dict | None = None,
 ) -> AuditLog:
+    if entity == "payment":
+        await announce("payments", "dashboard")
     return await AuditLog.create(
         actor=actor,
         entity=entity,

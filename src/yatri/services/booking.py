@@ -23,7 +23,9 @@ from yatri.services.notify import Notifier, booking_mail, change
 from yatri.services.pricing import price_breakdown
 from yatri.services.refunds import refund_percent
 from yatri.services.seats import HOLDING_STATUSES, check_seats_free, holds_seats
-from yatri.services.state import STATUS_LABELS, locked_booking, locked_departure, locked_departure_and_booking, set_status
+from yatri.services.state import (
+    STATUS_LABELS, announce_booking, locked_booking, locked_departure, locked_departure_and_booking, set_status,
+)
 from yatri.services.travellers import TravellerInput, saved_details
 
 # No 0/O or 1/I, so a reference read out over the phone is not misheard.
@@ -139,6 +141,7 @@ async def _create_booking(user, departure, travellers, idempotency_key, now, hol
         "booking", booking.reference, "held", None, BookingStatus.HELD, actor=user,
         data={"seats": booking.seats, "total_paise": booking.total_paise},
     )  # fmt: skip
+    await announce_booking(booking)
     return booking
 
 

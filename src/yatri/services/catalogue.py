@@ -28,6 +28,7 @@ from tortoise.functions import Count, Min
 from yatri.errors import NotFound
 from yatri.models import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
 from yatri.parsing import FieldError, optional_day, optional_number, whole_number
+from yatri.services.events import announce
 from yatri.services import booking
 from yatri.services.money import paise_of
 from yatri.services.seats import left_of, seats_taken_by_departure
@@ -191,8 +192,10 @@ async def bump_version() -> int:
     """Mark the catalogue as changed: every process's query cache is dropped.
 
     Call it inside the transaction that changes destinations, trips or departures, so
-    the new number becomes visible exactly when the change does.
+    the new number becomes visible exactly when the change does; the `catalogue` event
+    (services/events) goes out as it commits.
     """
+    await announce("catalogue")
     updated = await CatalogueVersion.filter(id=_VERSION_ROW).update(version=F("version") + 1)
     if not updated:
         try:

@@ -30,6 +30,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from yatri.models import Booking, Payment, User
+from yatri.services.events import held_until_commit
 from yatri.settings import Settings
 
 log = logging.getLogger("yatri.notify")
@@ -135,7 +136,7 @@ async def change(notifier: Notifier | None) -> AsyncIterator[Outgoing]:
     outgoing = Outgoing()
     token = _open.set(outgoing)
     try:
-        async with in_transaction():
+        async with held_until_commit(), in_transaction():  # events (services/events) go out at commit too
             yield outgoing
     finally:
         _open.reset(token)

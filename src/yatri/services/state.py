@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from yatri.errors import Conflict, NotFound
 from yatri.models import Booking, BookingStatus, Departure, User
 from yatri.services.audit import record
+from yatri.services.events import announce
 from yatri.services.locks import lock, locked, rows
 
 
@@ -97,4 +98,13 @@ async def set_status(
     booking.version += 1
     await booking.save(update_fields=["status", "version", "updated_at", *fields])
     await record("booking", booking.reference, action or str(to), before, to, actor=actor, data=data)
+    await announce_booking(booking)
     return booking
+
+
+async def announce_booking(booking: Booking) -> None:
+    """A booking changed (inside its transaction): its page, its owner's list of bookings,
+    its departure's seats left and the operator's dashboard are told (services/events)."""
+    await announce(
+        f"booking:{booking.reference}", f"traveller:{booking.user_id}", f"departure:{booking.departure_id}", "dashboard"
+    )

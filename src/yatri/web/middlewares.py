@@ -13,7 +13,8 @@ from aiohttp import web
 
 from yatri.db import database_context
 from yatri.errors import ValidationError, YatriError
-from yatri.keys import DatabaseKey, MetricsKey, RequestIdKey, SettingsKey
+from yatri.services.events import publishing
+from yatri.keys import DatabaseKey, EventsKey, MetricsKey, RequestIdKey, SettingsKey
 from yatri.web.clients import client_address
 from yatri.web.render import is_htmx, wants_problem_json
 
@@ -52,7 +53,7 @@ async def request_context(request: web.Request, handler):
     metrics = request.app[MetricsKey]
     metrics.in_progress.inc()
     try:
-        with database_context(request.app[DatabaseKey]):
+        with database_context(request.app[DatabaseKey]), publishing(request.app[EventsKey]):
             response = await handler(request)
     except web.HTTPException as exc:  # redirects and bare HTTP answers pass through here
         response = exc
