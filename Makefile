@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor/htmx.min.js
 
-.PHONY: run test setup migrate demo-data migrations bench fuzz clean
+.PHONY: run test setup migrate demo-data migrations bench bench-scale fuzz clean
 
 run: setup
 	$(BIN)/yatri migrate
@@ -43,6 +43,10 @@ migrations: setup
 # wrk load on the main pages against a bare aiohttp app, SQLite and PostgreSQL, and page weight (see bench/run.py).
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The same at 1x, 10x and 100x the demo catalogue (bench/scale.py), with the goals across sizes.
+bench-scale: setup
+	$(BIN)/python bench/run.py --scales 1,10,100
 
 # The fuzz suite's long profile: hundreds of hostile requests per route (see bench/fuzz.py).
 fuzz: setup

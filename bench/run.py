@@ -35,6 +35,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import time
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -58,6 +59,11 @@ TARGETS = [
 RATIO_GOALS = [(("/trips", "/", "trip page"), 0.35), (("/trips signed in", "/bookings signed in"), 0.15)]
 P99_GOAL_MS = 50.0
 P99_TARGETS = ("/trips", "/", "trip page")
+SCALE_KEEP = 0.8  # at the largest catalogue, each page keeps this share of its ratio at the smallest
+MISS_GOAL_MS = 20.0
+MEMORY_GOAL_MB = 120
+WEIGHT_GROWTH_BYTES = 512  # /trips may grow by a few digits in counts, not by the catalogue
+SORT_KEYS = ("next", "price", "price_desc", "duration")
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -151,9 +157,11 @@ async def database(kind: str, var: Path):
         await conn.close()
 
 
-async def prepare(database_url: str) -> str:
-    """Migrate, load the demo data and add one traveller; returns the traveller's email."""
+async def prepare(database_url: str, scale: int = 1) -> str:
+    """Migrate, load the demo data (copied to `scale` times its size, bench/scale.py) and
+    add one traveller; returns the traveller's email."""
     from bench.booking_race import add_travellers
+    from bench.scale import scale_catalogue
     from yatri.db import open_database
     from yatri.settings import Settings
 
@@ -162,6 +170,8 @@ async def prepare(database_url: str) -> str:
         subprocess.run([str(BIN / "yatri"), command], env=env, check=True, stdout=subprocess.DEVNULL)
     ctx = await open_database(Settings(database_url=database_url))
     with ctx:
+        if scale > 1:
+            print(f"  {scale}x catalogue: " + ", ".join(f"{n} {name}" for name, n in (await scale_catalogue(scale)).items()))
         [email] = await add_travellers("bench-" + uuid.uuid4().hex[:8], 1)
     await ctx.close_connections()
     return email
@@ -218,10 +228,23 @@ def measure(hello: Target, targets: list[Target], args) -> None:
         print(f"  round {round_ + 1}: hello {hello.runs[-1].rps:.0f} req/s, /trips {targets[0].runs[-1].rps:.0f} req/s", flush=True)
 
 
-def report(kind: str, hello: Target, targets: list[Target]) -> tuple[int, int]:
-    """Prints the table and the goals; returns (failed goals, bad responses)."""
+@dataclass
+class Outcome:
+    """One database at one catalogue scale: ratios to hello, goals failed, bad responses."""
+
+    label: str
+    ratios: dict[str, float]
+    failed: int
+    bad: int
+    weights: dict | None = None
+    miss_ms: float = 0.0
+    rss_mb: float = 0.0
+
+
+def report(label: str, hello: Target, targets: list[Target]) -> Outcome:
+    """Prints the table and the goals of one run."""
     base = hello.median("rps")
-    print(f"\n{kind}: req/s over {len(hello.runs)} rounds (min / median / max), median p50 and p99, ratio of medians to hello")
+    print(f"\n{label}: req/s over {len(hello.runs)} rounds (min / median / max), median p50 and p99, ratio of medians to hello")
     print(f"  {'':20} {'min':>7} {'median':>7} {'max':>7} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6} {'bad':>5}")
     ratios = {}
     for target in [hello, *targets]:
@@ -236,41 +259,69 @@ def report(kind: str, hello: Target, targets: list[Target]) -> tuple[int, int]:
     failed = 0
     for names, least in RATIO_GOALS:
         for name in names:
-            ok = ratios[name] >= least
-            failed += not ok
-            print(f"  {'PASS' if ok else 'FAIL'}  {name}: ratio {ratios[name]:.3f} >= {least}")
+            failed += goal(ratios[name] >= least, f"{name}: ratio {ratios[name]:.3f} >= {least}")
     for name in P99_TARGETS:
         p99 = by_name[name].median("p99_ms")
-        ok = p99 < P99_GOAL_MS
-        failed += not ok
-        print(f"  {'PASS' if ok else 'FAIL'}  {name}: p99 {p99:.1f} ms < {P99_GOAL_MS:g} ms at 64 connections")
-    return failed, sum(run.bad for target in targets for run in target.runs)
+        failed += goal(p99 < P99_GOAL_MS, f"{name}: p99 {p99:.1f} ms < {P99_GOAL_MS:g} ms at 64 connections")
+    return Outcome(label, ratios, failed, sum(run.bad for target in targets for run in target.runs))
 
 
-async def bench_database(kind: str, hello: str, var: Path, args) -> tuple[tuple[int, int], dict | None]:
+def goal(ok: bool, text: str) -> int:
+    """Print one goal with PASS or FAIL; 1 when it failed."""
+    print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    return int(not ok)
+
+
+async def cache_miss_ms(base: str, count: int = 20) -> float:
+    """Median time of /trips requests no cache has seen: each asks for a price limit no
+    other request asked for, a deeper page each time, with and without search text."""
+    times = []
+    async with aiohttp.ClientSession() as session:
+        for i in range(count):
+            query = f"max_price={9_000_000 + i}&page={1 + i * 7}&sort={SORT_KEYS[i % len(SORT_KEYS)]}"
+            started = time.perf_counter()
+            async with session.get(f"{base}/trips?{query}" + ("&q=trek+valley" if i % 2 else "")) as response:
+                await response.read()
+                assert response.status == 200, (query, response.status)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+async def bench_database(kind: str, scale: int, hello: str, var: Path, args) -> Outcome:
     async with database(kind, var) as database_url:
-        email = await prepare(database_url)
+        email = await prepare(database_url, scale)
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url}
         server = start([str(BIN / "yatri"), "serve", "--port", str(port)], env, var / f"yatri-{kind}.log")
         try:
             yatri = f"http://127.0.0.1:{port}"
             await wait_ready(yatri + "/trips", server)
-            weights = await page_weights(yatri) if kind == "sqlite" else None
+            weights = await page_weights(yatri)
+            miss_ms = await cache_miss_ms(yatri)
             trip, cookie = await first_trip_page(yatri), await signed_in_cookie(yatri, email)
             targets = [Target(name, yatri + path.format(trip=trip), cookie if signed else None) for name, path, signed in TARGETS]
             hello_target = Target("hello", hello)
-            print(f"{kind}: wrk -t2 -c{args.clients} -d{args.seconds:g}s, {args.rounds} rounds", flush=True)
+            print(f"{kind} {scale}x: wrk -t2 -c{args.clients} -d{args.seconds:g}s, {args.rounds} rounds", flush=True)
             measure(hello_target, targets, args)
+            memory = rss_mb(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=10)
-        return report(kind, hello_target, targets), weights
+        outcome = report(f"{kind} {scale}x", hello_target, targets)
+        outcome.weights, outcome.miss_ms, outcome.rss_mb = weights, miss_ms, memory
+        print(f"  cache-miss /trips: median {miss_ms:.1f} ms; RSS after the load {memory:.0f} MB")
+        return outcome
 
 
-def print_weights(weights: dict) -> bool:
+def print_weights(outcome: Outcome) -> bool:
+    weights = outcome.weights
     first_visit = weights["page"] + sum(weights["assets"].values())
-    print("\nfirst visit to /trips (gzip, headers included, images excluded):")
+    print(f"\n{outcome.label}: first visit to /trips (gzip, headers included, images excluded):")
     print(f"  {'/trips':40} {weights['page']:7d} B")
     for name, size in weights["assets"].items():
         print(f"  {name:40} {size:7d} B")
@@ -282,13 +333,37 @@ def print_weights(weights: dict) -> bool:
     return ok_page and ok_fragment
 
 
+def scale_goals(outcomes: list[Outcome], scales: list[int]) -> int:
+    """Issue 20's goals across scales: the largest scale keeps SCALE_KEEP of the smallest's
+    ratio on every page, a cache miss stays under MISS_GOAL_MS, memory under MEMORY_GOAL_MB,
+    and the page weight does not grow with the catalogue."""
+    if len(scales) < 2:
+        return 0
+    failed = 0
+    small, large = min(scales), max(scales)
+    by_label = {o.label: o for o in outcomes}
+    for kind in dict.fromkeys(o.label.split()[0] for o in outcomes):
+        low, high = by_label[f"{kind} {small}x"], by_label[f"{kind} {large}x"]
+        print(f"\n{kind}: {large}x against {small}x")
+        for name in [n for n, _, _ in TARGETS]:
+            kept = high.ratios[name] / low.ratios[name]
+            failed += goal(kept >= SCALE_KEEP, f"{name}: keeps {kept:.0%} of its {small}x throughput (>= {SCALE_KEEP:.0%})")
+        failed += goal(high.miss_ms < MISS_GOAL_MS, f"cache-miss /trips at {large}x: {high.miss_ms:.1f} ms < {MISS_GOAL_MS:g} ms")
+        failed += goal(high.rss_mb <= MEMORY_GOAL_MB, f"RSS at {large}x after the load: {high.rss_mb:.0f} MB <= {MEMORY_GOAL_MB} MB")
+        growth = high.weights["page"] - low.weights["page"]
+        failed += goal(growth <= WEIGHT_GROWTH_BYTES, f"/trips weight grows {growth} B from {small}x to {large}x (<= {WEIGHT_GROWTH_BYTES} B)")
+    return failed
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--scales", default="1", help="comma-separated catalogue sizes, e.g. 1,10,100 (bench/scale.py)")
     args = parser.parse_args()
+    scales = [int(n) for n in args.scales.split(",")]
     ensure_wrk()
     var = ROOT / "var" / "bench"
     var.mkdir(parents=True, exist_ok=True)
@@ -297,13 +372,14 @@ async def main() -> int:
     hello = f"http://127.0.0.1:{hello_port}/"
     try:
         await wait_ready(hello, hello_server)
-        results = [await bench_database(kind, hello, var, args) for kind in args.databases.split(",")]
+        outcomes = [await bench_database(kind, scale, hello, var, args) for kind in args.databases.split(",") for scale in scales]
     finally:
         hello_server.terminate()
         hello_server.wait(timeout=10)
-    failed = sum(f for (f, _), _ in results)
-    bad = sum(b for (_, b), _ in results)
-    weights_ok = all(print_weights(w) for _, w in results if w)
+    within = [print_weights(o) for o in outcomes if o.label.startswith(outcomes[0].label.split()[0])]  # each one printed
+    weights_ok = all(within)
+    failed = sum(o.failed for o in outcomes) + scale_goals(outcomes, scales)
+    bad = sum(o.bad for o in outcomes)
     print(f"\ngoals failed: {failed}; responses not 2xx/3xx or socket errors: {bad}")
     return 0 if weights_ok and not bad else 1
 

@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 
 from tests.catalogue_data import TODAY, book, day, make_catalogue
 from yatri.keys import CatalogueCacheKey
-from yatri.models import BookingStatus, Departure, Trip
+from yatri.models import BookingStatus, Departure, Destination, Trip
 from yatri.services import catalogue
 from yatri.services.catalogue import TripFilters, check_filters, search_trips
 from yatri.services.catalogue_query import parse_filters
@@ -287,3 +287,20 @@ async def test_a_remembered_filter_cookie_that_is_not_filters_is_ignored(client)
     shown = await client.get(moved.headers["Location"])
     assert "Pick a trip type from the list." in await shown.text()
     assert shown.cookies["yatri_trips"].value == ""  # forgotten: the next plain visit is plain
+
+
+async def test_the_destination_choices_keep_their_size_however_many_destinations(client):
+    await make_catalogue()
+    for n in range(catalogue.MAX_DESTINATION_CHOICES + 6):
+        place = await Destination.create(slug=f"place-{n}", name=f"Place {n:02d}", region="Far")
+        await Trip.create(slug=f"walk-{n}", title=f"Walk {n}", kind="tour", destination=place, days=1,
+                          difficulty="easy", price_paise=100_00, summary="A walk.", is_published=True)  # fmt: skip
+    html = await (await client.get("/trips")).text()
+    select = html.split('id="f-destination"')[1].split("</select>")[0]
+    assert select.count("<option") == catalogue.MAX_DESTINATION_CHOICES + 1  # and "Anywhere"
+    assert 'value="goa"' in select and 'value="manali"' in select  # the busiest (13 and 3 trips) are there
+    left_out = next(f"place-{n}" for n in range(40) if f'value="place-{n}"' not in select)
+    filtered = await (await client.get(f"/trips?destination={left_out}")).text()
+    assert f'value="{left_out}" selected' in filtered and slugs_in(filtered) == [f"walk-{left_out.split('-')[1]}"]
+    home = await (await client.get("/")).text()
+    assert home.split('id="places-heading"')[1].count("<li>") == catalogue.MAX_DESTINATION_CHOICES

@@ -13,7 +13,7 @@ from aiohttp_session import session_middleware
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
 from yatri.jobs import clean_up_rows, expire_holds
-from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, EventsKey, MediaKey, MetricsKey, NotifierKey, OidcKey, SettingsKey, StaticKey
+from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, EventsKey, MediaKey, MetricsKey, NotifierKey, OidcKey, PageCacheKey, SettingsKey, StaticKey
 from yatri.services.catalogue import QueryCache
 from yatri.services.events import Events, PostgresListener, listener_dsn
 from yatri.services.google import OidcProvider
@@ -25,6 +25,7 @@ from yatri.web.auth import TEMPLATE_DEFAULTS, csrf_protect, load_user, template_
 from yatri.web.clients import forwarded_proto, rate_limit
 from yatri.web.middlewares import error_pages, request_context, security_headers
 from yatri.web.metrics import Metrics
+from yatri.web.page_cache import PageCache
 from yatri.web.routes import add_routes
 from yatri.web.sessions import DatabaseStorage
 from yatri.web.static import StaticAssets
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
     app[NotifierKey] = Notifier(settings, _email_templates(settings, app[StaticKey]))
     app[CatalogueCacheKey] = QueryCache()
     app[EventsKey] = Events()
+    app[PageCacheKey] = PageCache()
     app[MediaKey] = (
         CloudinaryMediaStore(settings.cloudinary_url) if settings.cloudinary_url else LocalMediaStore(settings.var_dir / "media")
     )

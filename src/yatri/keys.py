@@ -15,6 +15,7 @@ from yatri.services.google import OidcProvider
 from yatri.services.media import MediaStore
 from yatri.settings import Settings
 from yatri.web.metrics import Metrics
+from yatri.web.page_cache import PageCache
 from yatri.web.static import StaticAssets
 
 SettingsKey = web.AppKey("settings", Settings)
@@ -28,6 +29,7 @@ EventsKey = web.AppKey("events", Events)
 ClockKey = web.AppKey("clock", Callable[[], datetime])
 # Catalogue area
 CatalogueCacheKey = web.AppKey("catalogue_cache", QueryCache)
+PageCacheKey = web.AppKey("page_cache", PageCache)  # rendered pages (web/page_cache.py)
 MediaKey = web.AppKey("media", MediaStore)
 # Accounts area: the OpenID provider (Google) with its cached metadata and keys
 OidcKey = web.AppKey("oidc", OidcProvider)

@@ -48,8 +48,9 @@ def departure(view: catalogue.DepartureView) -> m.Departure:
 
 async def trips(request: web.Request, query: m.TripQuery) -> m.TripList:
     cache = request.app[CatalogueCacheKey]
-    destinations = await catalogue.destination_choices(cache)
-    filters, errors = parse_filters(query.model_dump(by_alias=True), [d.slug for d in destinations])
+    params = query.model_dump(by_alias=True)
+    destinations = await catalogue.destination_choices(params.get("destination") or "", cache)
+    filters, errors = parse_filters(params, [d.slug for d in destinations])
     if errors:  # the HTML page drops a bad filter and says so; an API client gets told
         raise ValidationError(errors)
     result = await catalogue.search_trips(filters, today(request), cache)
@@ -65,7 +66,7 @@ async def trip(request: web.Request) -> m.TripDetail:
 
 
 async def destinations(request: web.Request) -> m.DestinationList:
-    items = await catalogue.destination_choices(request.app[CatalogueCacheKey])
+    items = await catalogue.all_destinations(request.app[CatalogueCacheKey])
     return m.DestinationList(items=[destination_fields(d) for d in items])
 
 

@@ -92,6 +92,9 @@ class Departure(Model):
         table = "departures"
         ordering = ["starts_on"]
         unique_together = (("trip", "starts_on"),)
+        # A trip's next departure (the /trips sort, one seek per trip). SQLite lost the
+        # unique index above when migration 0003 rebuilt the table; this one serves both.
+        indexes = (("trip_id", "starts_on"),)
 
     @property
     def unit_price_paise(self) -> int:

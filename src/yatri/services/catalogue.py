@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import F, Q, RawSQL, Subquery
 from tortoise.functions import Count, Min
 
 from yatri.errors import NotFound
@@ -34,6 +34,8 @@ from yatri.services.money import paise_of
 from yatri.services.seats import left_of, seats_taken_by_departure
 
 PAGE_SIZE = 10
+MAX_DESTINATION_CHOICES = 24  # the /trips destination filter and the home page's list
+MAX_DESTINATION_TRIPS = 60  # a destination page lists at most this many (its first, by next departure)
 MAX_QUERY_LENGTH = 100
 MAX_QUERY_WORDS = 8
 MAX_PAGE = 1000
@@ -45,6 +47,7 @@ SORTS = {
     "duration": "Duration, short to long",
 }
 _VERSION_ROW = 1
+CATALOGUE_EVENT = "catalogue"  # services/events: announced by bump_version
 
 
 # ---------------------------------------------------------------- filters
@@ -138,15 +141,42 @@ def _words(q: str) -> list[str]:
 # ---------------------------------------------------------------- cache and version
 
 
+class DatabaseVersion:
+    """The catalogue version as the `catalogue_version` row says: one small query per
+    request, right across processes without anything else."""
+
+    async def current(self) -> int:
+        return await current_version()
+
+
+class EventVersion:
+    """The catalogue version kept in memory, moved by the `catalogue` event that
+    `bump_version` announces (services/events: every process gets it as the edit
+    commits, by PostgreSQL NOTIFY) and by a resync, when events may have been missed.
+    No query per request; the numbers are this process's own."""
+
+    def __init__(self, events) -> None:
+        self.number = 1
+        self.stop = events.on({CATALOGUE_EVENT}, self.moved)
+
+    def moved(self, _event=None) -> None:
+        self.number += 1
+
+    async def current(self) -> int:
+        return self.number
+
+
 class QueryCache:
     """Results of catalogue queries for one process, dropped when the catalogue version moves.
 
     Bounded (least recently used entries go first), so odd filter combinations cannot
-    grow it without limit.
+    grow it without limit. `source` says what the version is now (`DatabaseVersion`, or a
+    number kept in memory and moved by events); `version` is the one last synced.
     """
 
-    def __init__(self, max_entries: int = 512) -> None:
+    def __init__(self, max_entries: int = 512, source: DatabaseVersion | EventVersion | None = None) -> None:
         self.max_entries = max_entries
+        self.source = source or DatabaseVersion()
         self.version: int | None = None
         self._entries: OrderedDict[tuple, Any] = OrderedDict()
         self.hits = 0
@@ -156,11 +186,11 @@ class QueryCache:
         return len(self._entries)
 
     async def sync(self) -> None:
-        """Read the catalogue version (one small query) and drop everything if it moved.
+        """Read the catalogue version and drop everything if it moved.
 
         Each public function of this module calls it once before using the cache.
         """
-        version = await current_version()
+        version = await self.source.current()
         if version != self.version:
             self._entries.clear()
             self.version = version
@@ -176,7 +206,7 @@ class QueryCache:
         version = self.version
         value = await compute()
         # A change may have landed while we computed: keep the value only if still current.
-        if await current_version() == version == self.version:
+        if await self.source.current() == version == self.version:
             self._entries[key] = value
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -286,9 +316,36 @@ class SearchResult:
         return min(self.page * PAGE_SIZE, self.total)
 
 
-async def destination_choices(cache: QueryCache | None = None) -> list[Destination]:
+async def all_destinations(cache: QueryCache | None = None) -> list[Destination]:
+    """Every destination, by name (the API's list)."""
     await _sync(cache)
     return await _cached(cache, ("destinations",), lambda: Destination.all().order_by("name"))
+
+
+async def destination_choices(requested: str = "", cache: QueryCache | None = None) -> list[Destination]:
+    """What the /trips filter offers: the busiest destinations and the `requested` one
+    (a destination filter in the address) when it exists, by name. The list keeps its size
+    however many destinations the catalogue has; the others are found by search text."""
+    await _sync(cache)
+    choices = [d for d, _ in await _cached(cache, ("busiest-destinations",), _busiest_destinations)]
+    if requested and requested not in {d.slug for d in choices} and is_slug(requested, 80):
+        extra = await _cached(cache, ("destination", requested), lambda: Destination.get_or_none(slug=requested))
+        choices = sorted([*choices, extra], key=lambda d: d.name) if extra else choices
+    return choices
+
+
+async def _busiest_destinations() -> list[tuple[Destination, int]]:
+    """At most MAX_DESTINATION_CHOICES destinations with the most published trips, by name,
+    with their trip counts."""
+    counts = dict(
+        await Trip.filter(is_published=True)
+        .annotate(n=Count("id"))
+        .group_by("destination_id")
+        .order_by("-n", "destination_id")
+        .limit(MAX_DESTINATION_CHOICES)
+        .values_list("destination_id", "n")
+    )
+    return [(d, counts[d.id]) for d in await Destination.filter(id__in=list(counts)).order_by("name")]
 
 
 async def search_trips(
@@ -296,20 +353,23 @@ async def search_trips(
 ) -> SearchResult:
     """Published trips matching `filters`, sorted, one page of them.
 
-    Pass `synced=True` when this request already called `cache.sync()`.
+    The database counts the matches and sorts and cuts the page (LIMIT/OFFSET), so the
+    work is bounded by the page, not the catalogue. Pass `synced=True` when this request
+    already called `cache.sync()`.
     """
     if not synced:
         await _sync(cache)
-    ordered: list[tuple[int, date | None]] = await _cached(
-        cache, ("search", today, filters.key()), lambda: _matching_ids(filters, today)
-    )
-    total = len(ordered)
+    total = await _cached(cache, ("count", today, filters.key()), lambda: _filter_query(filters, today).count())
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
-    chunk = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    trips = await _cached(cache, ("trips", tuple(i for i, _ in chunk)), lambda: _trips_by_id([i for i, _ in chunk]))
-    cards = [TripCard(trips[i], next_on) for i, next_on in chunk if i in trips]
+    cards = await _cached(cache, ("page", today, filters.key(), page), lambda: _page_cards(filters, today, (page - 1) * PAGE_SIZE, PAGE_SIZE))
     return SearchResult(filters, cards, total, page, pages)
+
+
+async def _page_cards(filters: TripFilters, today: date, offset: int, limit: int) -> list[TripCard]:
+    ordered = await _page_ids(filters, today, offset, limit)
+    trips = await _trips_by_id([i for i, _ in ordered])
+    return [TripCard(trips[i], next_on) for i, next_on in ordered if i in trips]
 
 
 def _filter_query(filters: TripFilters, today: date):
@@ -340,18 +400,36 @@ def _filter_query(filters: TripFilters, today: date):
     return query
 
 
-async def _matching_ids(filters: TripFilters, today: date) -> list[tuple[int, date | None]]:
-    """(trip id, next departure) of every match, in the requested order."""
-    rows = await _filter_query(filters, today).values("id", "title", "price_paise", "days")
+_ORDER = {
+    "next": ("next_key", "title", "id"),
+    "price": ("price_paise", "title", "id"),
+    "price_desc": ("-price_paise", "title", "id"),
+    "duration": ("days", "title", "id"),
+}
+_NO_DEPARTURE = "9999-12-31"  # sorts trips without a next departure last, on both databases
+
+
+def _next_departure_sql(today: date) -> str:
+    """The trip's next listed departure (booking.listed_departures) as a correlated
+    subquery: one seek per trip on departures (trip_id, starts_on), the unique index."""
+    return (
+        "(SELECT MIN(d.starts_on) FROM departures d WHERE d.trip_id = trips.id"
+        f" AND d.starts_on > '{today.isoformat()}' AND d.cancelled_at IS NULL)"
+    )
+
+
+def sorted_query(filters: TripFilters, today: date):
+    """The matching trips in the requested order (tests/test_indexes.py explains it)."""
+    query = _filter_query(filters, today)
+    if filters.sort == "next":
+        query = query.annotate(next_key=RawSQL(f"COALESCE({_next_departure_sql(today)}, '{_NO_DEPARTURE}')"))
+    return query.order_by(*_ORDER[filters.sort])
+
+
+async def _page_ids(filters: TripFilters, today: date, offset: int, limit: int) -> list[tuple[int, date | None]]:
+    """(trip id, next departure) of one page of matches, in the requested order."""
+    rows = await sorted_query(filters, today).offset(offset).limit(limit).values("id")
     nexts = await _next_departures([r["id"] for r in rows], today)
-    far = date.max
-    keys = {
-        "next": lambda r: (nexts.get(r["id"]) or far, r["title"]),
-        "price": lambda r: (r["price_paise"], r["title"]),
-        "price_desc": lambda r: (-r["price_paise"], r["title"]),
-        "duration": lambda r: (r["days"], r["title"]),
-    }
-    rows.sort(key=keys[filters.sort])
     return [(r["id"], nexts.get(r["id"])) for r in rows]
 
 
@@ -426,9 +504,9 @@ async def destination_page(slug: str, today: date, cache: QueryCache | None = No
     if not destination:
         raise NotFound("We could not find that destination.")
     filters = TripFilters(destination=slug)
-    ordered = await _cached(cache, ("search", today, filters.key()), lambda: _matching_ids(filters, today))
-    trips = await _cached(cache, ("trips", tuple(i for i, _ in ordered)), lambda: _trips_by_id([i for i, _ in ordered]))
-    return DestinationPage(destination, [TripCard(trips[i], n) for i, n in ordered if i in trips])
+    cards = await _cached(cache, ("destination-trips", today, slug), lambda: _page_cards(filters, today, 0, MAX_DESTINATION_TRIPS))
+    return DestinationPage(destination, cards)
+
 
 
 @dataclass
@@ -439,7 +517,8 @@ class HomePage:
 
 
 async def home_page(today: date, now: datetime, cache: QueryCache | None = None, *, featured: int = 6, upcoming: int = 6) -> HomePage:
-    """Featured trips, the next departures that still have seats, and destinations with trip counts."""
+    """Featured trips, the next departures that still have seats, and the busiest
+    destinations with their trip counts (a list that does not grow with the catalogue)."""
 
     async def load_featured() -> list[TripCard]:
         # Featured trips first, topped up with others when the operator featured too few.
@@ -456,19 +535,10 @@ async def home_page(today: date, now: datetime, cache: QueryCache | None = None,
             .limit(upcoming * 4)
         )
 
-    async def load_destinations() -> list[tuple[Destination, int]]:
-        counts = dict(
-            await Trip.filter(is_published=True)
-            .annotate(n=Count("id"))
-            .group_by("destination_id")
-            .values_list("destination_id", "n")
-        )
-        return [(d, counts.get(d.id, 0)) for d in await Destination.all().order_by("name") if counts.get(d.id)]
-
     await _sync(cache)
     cards = await _cached(cache, ("home-featured", today), load_featured)
     departures = await _cached(cache, ("home-upcoming", today), load_upcoming)
     views = [v for v in await _departure_views(departures, now) if v.bookable][:upcoming]
-    places = await _cached(cache, ("home-destinations",), load_destinations)
+    places = await _cached(cache, ("busiest-destinations",), _busiest_destinations)
     return HomePage(cards, views, places)
 

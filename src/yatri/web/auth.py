@@ -20,7 +20,7 @@ from yatri.errors import PermissionDenied, YatriError
 from yatri.models import User
 from yatri.web.forms import KEPT_FORM, KeptKey, keep_typed, kept_values, read_form, typed_values
 from yatri.web.render import is_htmx
-from yatri.web.sessions import rotate_session
+from yatri.web.sessions import SessionUserKey, rotate_session
 
 UserKey = web.RequestKey("user", User | None)  # type: ignore[arg-type]
 
@@ -60,12 +60,16 @@ def current_user(request: web.Request) -> User | None:
 
 @web.middleware
 async def load_user(request: web.Request, handler):
-    """Load the signed-in user once per request (no query for visitors without a cookie)."""
+    """Load the signed-in user once per request: read with the session row (no query of
+    its own), and no query at all for visitors without a cookie."""
     request[UserKey] = None
     session = await get_session(request)
     user_id = session.get("user_id")
     if user_id is not None:
-        user = await User.get_or_none(id=user_id, is_active=True)
+        user = request.get(SessionUserKey)
+        if user is None or user.id != user_id:
+            user = await User.get_or_none(id=user_id)
+        user = user if user is not None and user.is_active else None
         if user is None:  # deleted or disabled since login
             await rotate_session(request)
         elif str(user.role) != session.get("role"):  # a role change gets a new session id

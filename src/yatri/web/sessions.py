@@ -3,7 +3,8 @@
 The cookie holds only a random id; the table keys rows by its SHA-256, so a leaked
 database does not leak usable cookies. Any server process can serve any session.
 A session ends after `session_idle_minutes` without a request and, in any case,
-`session_max_days` after it began.
+`session_max_days` after it began. The row comes with its user in one query (a join),
+kept on the request for `web.auth.load_user`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from aiohttp_session import AbstractStorage, Session, get_session, new_session
 
 from yatri.keys import ClockKey
 from yatri.models import Session as SessionRow
+from yatri.models import User
 from yatri.settings import Settings
 
 COOKIE_NAME = "yatri_session"
 # Writing last_seen_at on every request would turn each page view into a write.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# The session row's user, read with the row: `web.auth.load_user` needs no query of its own.
+SessionUserKey = web.RequestKey("session_user", User)
 
 
 def key_hash(key: str) -> str:
@@ -45,11 +49,13 @@ class DatabaseStorage(AbstractStorage):
         if not key:
             return Session(None, data=None, new=True, max_age=self.max_age)
         now = request.app[ClockKey]()
-        row = await SessionRow.get_or_none(key_hash=key_hash(str(key)))
+        row = await SessionRow.filter(key_hash=key_hash(str(key))).select_related("user").first()
         if row is None or row.expires_at <= now or row.last_seen_at + self.idle <= now:
             if row is not None:
                 await row.delete()
             return Session(None, data=None, new=True, max_age=self.max_age)
+        if row.user is not None:
+            request[SessionUserKey] = row.user
         if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
             await SessionRow.filter(key_hash=row.key_hash).update(last_seen_at=now)
         return Session(str(key), data=row.data, new=False, max_age=self.max_age)
