@@ -14,7 +14,7 @@ from yatri import PROJECT_ROOT
 from yatri.db import open_database
 from yatri.jobs import clean_up_rows, expire_holds
 from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, EventsKey, MediaKey, MetricsKey, NotifierKey, OidcKey, PageCacheKey, SettingsKey, StaticKey
-from yatri.services.catalogue import QueryCache
+from yatri.services.catalogue import EventVersion, QueryCache
 from yatri.services.events import Events, PostgresListener, listener_dsn
 from yatri.services.google import OidcProvider
 from yatri.services.media import MAX_UPLOAD_BYTES, CloudinaryMediaStore, LocalMediaStore
@@ -61,8 +61,11 @@ def create_app(settings: Settings) -> web.Application:
     filters.install(env, settings, app[StaticKey])
     env.globals.update(TEMPLATE_DEFAULTS, canonical_url="")  # for pages rendered before the context processor ran
     app[NotifierKey] = Notifier(settings, _email_templates(settings, app[StaticKey]))
-    app[CatalogueCacheKey] = QueryCache()
     app[EventsKey] = Events()
+    # PostgreSQL: the catalogue version in memory, moved by NOTIFY (no query per request).
+    # SQLite: the version row, read per request, so an edit from `yatri demo-data` or any
+    # other process is seen too (events reach only the process that made them there).
+    app[CatalogueCacheKey] = QueryCache(source=None if settings.is_sqlite else EventVersion(app[EventsKey]))
     app[PageCacheKey] = PageCache()
     app[MediaKey] = (
         CloudinaryMediaStore(settings.cloudinary_url) if settings.cloudinary_url else LocalMediaStore(settings.var_dir / "media")
