@@ -59,5 +59,5 @@ COMPANION_FORM = {"full_name": "Meera Iyer", "age": "29", "gender": "", "phone":
 async def hold(user: User, departure: Departure, count: int = 2, *, now: datetime = NOW, today: date = TODAY, key=None):
     travellers = [lead(), *(companion(f"Companion {n}") for n in range(2, count + 1))]
     return await hold_seats(
-        user, departure.id, travellers, idempotency_key=key, now=now, today=today, hold_minutes=15, gst_percent=5
+        user, departure.id, travellers, idempotency_key=key, now=now, today=today, hold_minutes=15,
     )

@@ -58,7 +58,7 @@ async def test_inline_edit_swaps_form_and_display_fragments(client):
     assert row.actor_id == user.id and row.data == {"before": {"price_paise": 995_000}, "after": {"price_paise": 1_050_000}}
 
     public = await (await client.get("/trips/hampta-pass-trek")).text()
-    assert "₹10,500" in public  # the catalogue cache saw the change
+    assert "₹11,025" in public  # the catalogue cache saw the change (with 5% GST)
 
     cancelled = await client.get(path, headers=HX)  # Cancel swaps the display back
     assert 'id="field-price"' in await cancelled.text() and "₹10,500" in await cancelled.text()

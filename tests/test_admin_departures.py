@@ -158,7 +158,7 @@ async def test_a_capacity_cut_and_a_booking_at_the_same_moment_never_oversell(cl
         await make_booking(departure, asha, seats=3)
         three = [TravellerInput(full_name=f"Traveller {n}", age=30) for n in range(3)]
         cut = set_capacity(departure.id, 5, admin, now)
-        hold = hold_seats(asha, departure.id, three, idempotency_key=None, now=now, today=TODAY, hold_minutes=15, gst_percent=5)
+        hold = hold_seats(asha, departure.id, three, idempotency_key=None, now=now, today=TODAY, hold_minutes=15)
         results = await asyncio.gather(*((cut, hold) if round_ % 2 else (hold, cut)), return_exceptions=True)
         failed = [r for r in results if isinstance(r, Exception)]
         assert len(failed) == 1, results  # whichever came second saw the other's change

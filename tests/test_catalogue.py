@@ -40,7 +40,9 @@ async def _search(**filters) -> list[str]:
         ({"kind": "tour", "q": "ruins"}, ["hampi-ruins-walk"]),
         ({"destination": "goa", "kind": "event"}, ["goa-carnival"]),
         ({"difficulty": "moderate", "max_price": 8000}, ["bhrigu-lake-trek"]),
-        ({"min_price": 4500, "max_price": 9950}, ["bhrigu-lake-trek", "hampta-pass-trek", "hampi-ruins-walk"]),
+        # Prices filter as shown, with 5% GST: 9,950 is 10,447.50 and 4,500 is 4,725.
+        ({"min_price": 4725, "max_price": 10448}, ["bhrigu-lake-trek", "hampta-pass-trek", "hampi-ruins-walk"]),
+        ({"min_price": 4726, "max_price": 10447}, ["bhrigu-lake-trek"]),
         ({"date_from": day(8), "date_to": day(25)}, ["hampta-pass-trek", "hampi-ruins-walk"]),
         ({"date_from": day(30), "date_to": day(45), "kind": "trek"}, ["hampta-pass-trek"]),
         ({"date_to": day(4)}, []),  # the old tour's past run does not count
@@ -160,7 +162,7 @@ async def test_trip_page_shows_departures_with_seats_and_states(client):
     assert f'href="/departures/{first.id}/book"' in html and f'href="/departures/{second.id}/book"' not in html
     assert "Filling fast" in html and "Sold out" in html
     assert "Day 5: Day 5 of Hampta Pass Trek" in html and "Insurance" in html and "90% refund" in html
-    assert "₹9,950" in html
+    assert "₹10,447.50" in html and "₹9,950" not in html  # the price with 5% GST
 
 
 async def test_cancelled_and_started_departures_are_not_listed_and_closed_ones_not_sold(client):

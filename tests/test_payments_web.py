@@ -153,7 +153,7 @@ async def test_the_traveller_sees_the_refund_status_on_the_booking_and_pay_pages
 
 async def test_the_receipt_is_for_confirmed_bookings_of_the_owner_or_an_admin(app, client):
     booking = await held_booking(status=BookingStatus.CONFIRMED, seats=2, total_paise=2_520_000)
-    await Booking.filter(id=booking.id).update(unit_price_paise=1_200_000, subtotal_paise=2_400_000, gst_paise=120_000)
+    await Booking.filter(id=booking.id).update(unit_price_paise=1_200_000, subtotal_paise=2_400_000, gst_paise=120_000, gst_percent=5)
     await Payment.create(booking=booking, method="upi_qr", amount_paise=2_520_000, status="verified", utr="401234567890", verified_at=NOW)
     await login(client, booking.user)
     response = await client.get(f"/bookings/{booking.reference}/receipt")

@@ -24,7 +24,7 @@ from yatri.services.accounts import create_admin
 from yatri.services.audit import record
 from yatri.services.booking import new_reference
 from yatri.services.catalogue import bump_version
-from yatri.services.pricing import price_breakdown
+from yatri.services.pricing import departure_breakdown
 
 ADMIN_EMAIL = "admin@yatri.example"
 ADMIN_PASSWORD = "namaste-yatri-demo"
@@ -125,7 +125,7 @@ async def _fill(departure: Departure, seats: int, users: list[User], seed: int) 
     while seats > 0:
         user = users[(seed + count) % len(users)]
         size = min(seats, 1 + (seed + count) % 4)
-        price = price_breakdown(departure.unit_price_paise, size)
+        price = departure_breakdown(departure, size)
         booking = await Booking.create(
             reference=new_reference(),
             user=user,
@@ -135,6 +135,7 @@ async def _fill(departure: Departure, seats: int, users: list[User], seed: int) 
             unit_price_paise=price.unit_paise,
             subtotal_paise=price.subtotal_paise,
             gst_paise=price.gst_paise,
+            gst_percent=price.gst_percent,
             total_paise=price.total_paise,
         )
         await Traveller.bulk_create(

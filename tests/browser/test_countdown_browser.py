@@ -21,7 +21,7 @@ async def _hold_ending_soon(aiohttp_server, app, seconds: int):
         now = datetime.now(UTC) - timedelta(minutes=15) + timedelta(seconds=seconds)  # a 15-minute hold, nearly over
         booking = await hold_seats(
             user, departure.id, [lead()], idempotency_key="countdown-1", now=now, today=now.date(),
-            hold_minutes=15, gst_percent=5,
+            hold_minutes=15,
         )  # fmt: skip
     return server, booking.reference
 

@@ -24,7 +24,7 @@ async def _pay_page(aiohttp_server, app, page):
         now = datetime.now(UTC)
         booking = await hold_seats(
             user, departure.id, [lead()], idempotency_key="expired-form-1", now=now, today=now.date(),
-            hold_minutes=15, gst_percent=5,
+            hold_minutes=15,
         )  # fmt: skip
     await log_in(page, server.make_url, "asha@example.com", f"/bookings/{booking.reference}/pay")
     await page.fill("#f-utr", UTR)

@@ -32,7 +32,7 @@ async def test_without_javascript_the_waiting_page_offers_a_refresh_and_shows_th
         ops = await make_user("ops@example.com", role=Role.ADMIN)
         now = datetime.now(UTC)
         booking = await hold_seats(
-            asha, departure.id, [lead()], idempotency_key="no-js-1", now=now, today=now.date(), hold_minutes=15, gst_percent=5,
+            asha, departure.id, [lead()], idempotency_key="no-js-1", now=now, today=now.date(), hold_minutes=15,
         )  # fmt: skip
     await log_in(no_js, server.make_url, "asha@example.com", f"/bookings/{booking.reference}/pay")
     await expect(no_js.locator("#hold")).to_contain_text("Your seats are held until")  # the time, no countdown

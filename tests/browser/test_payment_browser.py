@@ -40,7 +40,7 @@ async def test_traveller_sends_a_utr_operator_verifies_booking_is_confirmed(aioh
         now = datetime.now(UTC)
         booking = await hold_seats(
             asha, departure.id, [lead()], idempotency_key="browser-pay-1", now=now, today=now.date(),
-            hold_minutes=15, gst_percent=5,
+            hold_minutes=15,
         )  # fmt: skip
     reference, url = booking.reference, server.make_url
 
@@ -101,7 +101,7 @@ async def test_operator_verifies_through_a_statement_upload(aiohttp_server, app,
         now = datetime.now(UTC)
         booking = await hold_seats(
             asha, departure.id, [lead()], idempotency_key="browser-pay-2", now=now, today=now.date(),
-            hold_minutes=15, gst_percent=5,
+            hold_minutes=15,
         )  # fmt: skip
         await submit_utr(booking.reference, "401234567890", user=asha, now=now, today=now.date(), verify_hours=48)
     statement = (

@@ -23,7 +23,7 @@ from yatri.api.catalogue import trip_page_fields
 from yatri.api.common import api_user, etag, if_match_version, now, today
 from yatri.api.contract import Reply
 from yatri.errors import PreconditionFailed, ValidationError
-from yatri.keys import NotifierKey
+from yatri.keys import NotifierKey, SettingsKey
 from yatri.parsing import record_id
 from yatri.services import admin_departures as departures
 from yatri.services.admin_catalogue import records as catalogue
@@ -70,7 +70,8 @@ async def create_trip(request: web.Request, body: m.TripInput) -> Reply:
     required = [name for name in set_fields(body) if needed_by_new_trip(name)]
     extra = [name for name in set_fields(body) if not needed_by_new_trip(name)]
     try:
-        trip = await catalogue.create(TRIPS, trip_values(body, required, context), actor)
+        values = catalogue.with_site_rate(TRIPS, trip_values(body, required, context), request.app[SettingsKey].gst_percent)
+        trip = await catalogue.create(TRIPS, values, actor)
         if extra:
             trip = await catalogue.update_fields(TRIPS, trip.id, trip_values(body, extra, context), None, actor)
     except ValidationError as exc:

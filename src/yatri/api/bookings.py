@@ -89,7 +89,7 @@ async def create(request: web.Request, body: m.BookingRequest) -> Reply:
         travellers = validate_travellers([t.model_dump() for t in body.travellers])
         held = await service.hold_seats(
             user, body.departure_id, travellers, idempotency_key=key, now=now(request), today=today(request),
-            hold_minutes=settings.hold_minutes, gst_percent=settings.gst_percent,
+            hold_minutes=settings.hold_minutes,
             notifier=request.app[NotifierKey],
         )  # fmt: skip
     except ValidationError as exc:

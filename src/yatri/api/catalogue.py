@@ -12,6 +12,7 @@ from yatri.errors import ValidationError
 from yatri.keys import CatalogueCacheKey
 from yatri.services import catalogue
 from yatri.services.catalogue_query import parse_filters
+from yatri.services.pricing import trip_price
 
 
 def destination_fields(destination) -> dict:
@@ -22,7 +23,8 @@ def trip_fields(trip) -> dict:
     """What every view of a trip shows, by the API's names."""
     return {
         "slug": trip.slug, "title": trip.title, "kind": trip.kind, "destination": trip.destination.slug, "days": trip.days,
-        "difficulty": trip.difficulty, "price_paise": trip.price_paise, "summary": trip.summary,
+        "difficulty": trip.difficulty, "price_paise": trip.price_paise, "gst_percent": trip.gst_percent,
+        "price_with_gst_paise": trip_price(trip), "summary": trip.summary,
     }  # fmt: skip
 
 
@@ -41,7 +43,8 @@ def trip_summary(trip, next_departure: date | None) -> m.TripSummary:
 def departure(view: catalogue.DepartureView) -> m.Departure:
     d = view.departure
     return m.Departure(
-        id=d.id, starts_on=d.starts_on, ends_on=d.ends_on, price_paise=d.unit_price_paise, capacity=d.capacity,
+        id=d.id, starts_on=d.starts_on, ends_on=d.ends_on, price_paise=d.unit_price_paise,
+        price_with_gst_paise=view.price_paise, capacity=d.capacity,
         seats_left=view.seats_left, state=view.state,
     )  # fmt: skip
 

@@ -129,7 +129,9 @@ class TripCard(Schema):
     destination: str = Field(description="The destination's slug")
     days: int
     difficulty: Difficulty
-    price_paise: Paise
+    price_paise: Paise = Field(description="Price per person before GST (the taxable value)")
+    gst_percent: int = Field(description="GST on this trip, in whole percent")
+    price_with_gst_paise: Paise = Field(description="Price per person with GST: what a traveller pays")
     summary: str
 
 
@@ -178,7 +180,8 @@ class Departure(Schema):
     id: int
     starts_on: date
     ends_on: date
-    price_paise: Paise
+    price_paise: Paise = Field(description="Price per person before GST")
+    price_with_gst_paise: Paise = Field(description="Price per person with GST: what a traveller pays")
     capacity: int
     seats_left: int
     state: SaleState
@@ -357,6 +360,7 @@ Lines = Annotated[list[str], rule("inclusions")]
 NotIncluded = Annotated[list[str], rule("exclusions")]
 Policy = Annotated[list[PolicyTierInput], rule("cancellation_policy")]
 MostSeats = Annotated[int, rule("max_per_booking")]
+GstRate = Annotated[int, rule("gst_percent"), Field(description="GST in whole percent; a new trip starts with GST_PERCENT")]
 Featured = Annotated[bool, rule("featured")]
 
 
@@ -370,6 +374,7 @@ class TripChange(Body):
     days: Days | None = None
     difficulty: Level | None = None
     price_paise: Price | None = None
+    gst_percent: GstRate | None = None
     summary: Summary | None = None
     description: Description | None = None
     inclusions: Lines | None = None

@@ -44,6 +44,8 @@ class Booking(Model):
     unit_price_paise = fields.BigIntField()
     subtotal_paise = fields.BigIntField()
     gst_paise = fields.BigIntField()
+    # The GST rate charged (the trip's at booking); null on bookings made before it was kept.
+    gst_percent = fields.SmallIntField(null=True)
     total_paise = fields.BigIntField()
     hold_expires_at = fields.DatetimeField(null=True)
     # Sent with the confirm form so a double tap creates one booking.

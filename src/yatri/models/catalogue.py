@@ -47,7 +47,11 @@ class Trip(Model):
     )
     days = fields.SmallIntField()
     difficulty = fields.CharEnumField(Difficulty, max_length=16)
+    # Before GST: the taxable value per person. Travellers see it with GST at `gst_percent`.
     price_paise = fields.BigIntField()
+    # GST on this trip in whole percent (tour operator services 5, events may differ);
+    # a new trip starts with the GST_PERCENT setting.
+    gst_percent = fields.SmallIntField(default=5, db_default=5)
     summary = fields.CharField(max_length=300)
     description = fields.TextField(default="")
     # [{"day": 1, "title": "...", "details": "..."}]

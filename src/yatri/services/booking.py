@@ -20,7 +20,7 @@ from yatri.errors import Conflict, NotFound, ValidationError
 from yatri.models import AuditLog, Booking, BookingStatus, Departure, Payment, PaymentStatus, Refund, RefundStatus, Traveller, User
 from yatri.services.audit import record
 from yatri.services.notify import Notifier, booking_mail, change
-from yatri.services.pricing import price_breakdown
+from yatri.services.pricing import departure_breakdown
 from yatri.services.refunds import refund_percent
 from yatri.services.seats import HOLDING_STATUSES, check_seats_free, holds_seats
 from yatri.services.state import (
@@ -84,7 +84,6 @@ async def hold_seats(
     now: datetime,
     today: date,
     hold_minutes: int,
-    gst_percent: int,
     notifier: Notifier | None = None,
 ) -> Booking:
     """Hold seats for these travellers: a `held` booking that lapses after `hold_minutes`,
@@ -103,7 +102,7 @@ async def hold_seats(
             check_bookable(departure, today)
             check_count(departure, len(travellers))
             await check_seats_free(departure, len(travellers), now)
-            booking = await _create_booking(user, departure, travellers, key, now, hold_minutes, gst_percent)
+            booking = await _create_booking(user, departure, travellers, key, now, hold_minutes)
             outgoing.add(await booking_mail(booking, "held"))
     except IntegrityError:
         # The same key committed by a concurrent request between our check and our insert.
@@ -119,8 +118,8 @@ def _scoped_key(user: User, idempotency_key: str | None) -> str | None:
     return hashlib.sha256(f"{user.id}:{idempotency_key}".encode()).hexdigest()
 
 
-async def _create_booking(user, departure, travellers, idempotency_key, now, hold_minutes, gst_percent) -> Booking:
-    price = price_breakdown(departure.unit_price_paise, len(travellers), gst_percent)
+async def _create_booking(user, departure, travellers, idempotency_key, now, hold_minutes) -> Booking:
+    price = departure_breakdown(departure, len(travellers))
     booking = await Booking.create(
         reference=new_reference(),
         user=user,
@@ -130,6 +129,7 @@ async def _create_booking(user, departure, travellers, idempotency_key, now, hol
         unit_price_paise=price.unit_paise,
         subtotal_paise=price.subtotal_paise,
         gst_paise=price.gst_paise,
+        gst_percent=price.gst_percent,
         total_paise=price.total_paise,
         hold_expires_at=now + timedelta(minutes=hold_minutes),
         idempotency_key=idempotency_key or None,

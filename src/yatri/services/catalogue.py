@@ -28,8 +28,8 @@ from tortoise.functions import Count, Min
 from yatri.errors import NotFound
 from yatri.models import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
 from yatri.parsing import FieldError, optional_day, optional_number, whole_number
+from yatri.services import booking, pricing
 from yatri.services.events import announce
-from yatri.services import booking
 from yatri.services.money import paise_of
 from yatri.services.seats import left_of, seats_taken_by_departure
 
@@ -282,6 +282,11 @@ class DepartureView:
     def bookable(self) -> bool:
         return self.seats_left > 0 and not self.departure.sales_closed
 
+    @property
+    def price_paise(self) -> int:
+        """Per person, GST included: what the traveller pays."""
+        return pricing.departure_price(self.departure)
+
 
 async def _departure_views(departures: list[Departure], now: datetime) -> list[DepartureView]:
     """The one place the catalogue computes seats left; the rule lives in `seats`."""
@@ -296,6 +301,11 @@ async def _departure_views(departures: list[Departure], now: datetime) -> list[D
 class TripCard:
     trip: Trip
     next_departure: date | None
+
+    @property
+    def price_paise(self) -> int:
+        """Per person, GST included: what the card shows and /trips sorts by."""
+        return pricing.trip_price(self.trip)
 
 
 @dataclass
@@ -388,10 +398,12 @@ def _filter_query(filters: TripFilters, today: date):
         query = query.filter(kind=filters.kind)
     if filters.difficulty:
         query = query.filter(difficulty=filters.difficulty)
+    if filters.min_price is not None or filters.max_price is not None or filters.sort in ("price", "price_desc"):
+        query = query.annotate(shown_price=pricing.trip_price_sql())  # the price with GST, as the cards show it
     if filters.min_price is not None:
-        query = query.filter(price_paise__gte=paise_of(filters.min_price))
+        query = query.filter(shown_price__gte=paise_of(filters.min_price))
     if filters.max_price is not None:
-        query = query.filter(price_paise__lte=paise_of(filters.max_price))
+        query = query.filter(shown_price__lte=paise_of(filters.max_price))
     if filters.date_from or filters.date_to:
         runs = Departure.filter(booking.listed_departures(today), starts_on__gte=filters.date_from or today)
         if filters.date_to:
@@ -402,8 +414,8 @@ def _filter_query(filters: TripFilters, today: date):
 
 _ORDER = {
     "next": ("next_key", "title", "id"),
-    "price": ("price_paise", "title", "id"),
-    "price_desc": ("-price_paise", "title", "id"),
+    "price": ("shown_price", "title", "id"),
+    "price_desc": ("-shown_price", "title", "id"),
     "duration": ("days", "title", "id"),
 }
 _NO_DEPARTURE = "9999-12-31"  # sorts trips without a next departure last, on both databases

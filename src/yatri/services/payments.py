@@ -20,7 +20,6 @@ from yatri.parsing import single_line
 from yatri.services import audit
 from yatri.services.booking import booking_for
 from yatri.services.notify import Notifier, booking_mail, change, payment_rejected_mail
-from yatri.services.pricing import price_breakdown
 from yatri.services.seats import HOLDING_STATUSES, take_seats_back
 from yatri.services.state import locked_departure_and_booking, set_status
 
@@ -84,17 +83,16 @@ class Receipt:
     booking: Booking
     travellers: list
     payments: list[Payment]
-    gst_percent: int | None  # None when the booking's GST was charged at another rate
+    gst_percent: int | None  # None on bookings made before the rate was kept with them
 
 
-async def receipt(reference: str, user: User, gst_percent: int) -> Receipt:
+async def receipt(reference: str, user: User) -> Receipt:
     booking = await booking_for(user, reference)
     if booking.status != BookingStatus.CONFIRMED:
         raise Conflict("A receipt is available once the booking is confirmed.")
     travellers = await booking.travellers.all()
     payments = await Payment.filter(booking_id=booking.id, status=PaymentStatus.VERIFIED).order_by("verified_at")
-    charged = price_breakdown(booking.unit_price_paise, booking.seats, gst_percent).gst_paise == booking.gst_paise
-    return Receipt(booking, list(travellers), list(payments), gst_percent if charged else None)
+    return Receipt(booking, list(travellers), list(payments), booking.gst_percent)
 
 
 # --- the operator's verification ----------------------------------------------------

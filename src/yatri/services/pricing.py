@@ -1,22 +1,61 @@
-"""Prices in integer paise: a booking's subtotal, GST and total."""
+"""Prices in integer paise: what a traveller sees (GST included), a booking's subtotal,
+GST and total.
+
+The rounding rule (README, Pricing): GST is computed once per line, on the line's
+taxable value (unit price × travellers), to the nearest paisa with halves rounded up.
+A price shown per person is one traveller's line: the price plus its GST.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEFAULT_GST_PERCENT = 5  # GST on tour operator services in India
+from tortoise.expressions import RawSQL
+
+from yatri.models import Departure, Trip
+
+
+def gst_of(taxable_paise: int, percent: int) -> int:
+    """GST on a taxable value, to the nearest paisa, half up."""
+    return (taxable_paise * percent + 50) // 100
+
+
+def with_gst(taxable_paise: int, percent: int) -> int:
+    return taxable_paise + gst_of(taxable_paise, percent)
+
+
+def trip_price(trip: Trip) -> int:
+    """The price per person a traveller sees on the trip's card and page, GST included."""
+    return with_gst(trip.price_paise, trip.gst_percent)
+
+
+def trip_price_sql() -> RawSQL:
+    """`trip_price` as an SQL expression on trips (to filter and sort /trips in the
+    database): integer division rounds the same, half up, on SQLite and PostgreSQL."""
+    return RawSQL('"trips"."price_paise" + ("trips"."price_paise" * "trips"."gst_percent" + 50) / 100')
+
+
+def departure_price(departure: Departure) -> int:
+    """A departure's price per person with GST (its own price, or its trip's); trip fetched."""
+    return with_gst(departure.unit_price_paise, departure.trip.gst_percent)
 
 
 @dataclass(frozen=True)
 class PriceBreakdown:
     unit_paise: int
     seats: int
+    gst_percent: int
     subtotal_paise: int
     gst_paise: int
     total_paise: int
 
 
-def price_breakdown(unit_paise: int, seats: int, gst_percent: int = DEFAULT_GST_PERCENT) -> PriceBreakdown:
+def price_breakdown(unit_paise: int, seats: int, gst_percent: int) -> PriceBreakdown:
     subtotal = unit_paise * seats
-    gst = (subtotal * gst_percent + 50) // 100  # to the nearest paisa, half up
-    return PriceBreakdown(unit_paise, seats, subtotal, gst, subtotal + gst)
+    gst = gst_of(subtotal, gst_percent)
+    return PriceBreakdown(unit_paise, seats, gst_percent, subtotal, gst, subtotal + gst)
+
+
+def departure_breakdown(departure: Departure, seats: int) -> PriceBreakdown:
+    """What `seats` travellers pay on this departure, at its trip's GST rate; trip fetched."""
+    return price_breakdown(departure.unit_price_paise, seats, departure.trip.gst_percent)

@@ -9,7 +9,6 @@ from datetime import datetime
 from yatri.models.catalogue import Destination, Trip, TripKind
 from yatri.services import media
 from yatri.services.money import amount_text
-from yatri.services.pricing import price_breakdown
 
 SCHEMA = "https://schema.org"
 # What the sale state of a departure means to a search engine.
@@ -55,14 +54,14 @@ def breadcrumbs(base_url: str, crumbs: list[tuple[str, str]]) -> dict:
     }
 
 
-def trip_data(trip: Trip, departures: list, base_url: str, operator: str, gst_percent: int) -> list[dict]:
+def trip_data(trip: Trip, departures: list, base_url: str, operator: str) -> list[dict]:
     """JSON-LD for a trip page: a TouristTrip with one Offer per listed departure (an event
     is one Event per run instead), and its breadcrumbs. `departures` are the page's views
     (a departure, its sale state)."""
     url = f"{base_url}/trips/{trip.slug}"
     images = [absolute(base_url, media.src(image, 1200)) for image in trip.images]
     organizer = {"@type": "Organization", "name": operator, "url": base_url + "/"}
-    offers = [_offer(view, url, base_url, gst_percent) for view in departures]
+    offers = [_offer(view, url, base_url) for view in departures]
     crumbs = breadcrumbs(base_url, [
         ("Trips", "/trips"), (trip.destination.name, f"/destinations/{trip.destination.slug}"), (trip.title, f"/trips/{trip.slug}"),
     ])  # fmt: skip
@@ -91,13 +90,13 @@ def trip_data(trip: Trip, departures: list, base_url: str, operator: str, gst_pe
     return [tour, crumbs]
 
 
-def _offer(view, trip_url: str, base_url: str, gst_percent: int) -> dict:
+def _offer(view, trip_url: str, base_url: str) -> dict:
     """A departure's offer; only one that sells seats links to its booking form."""
     departure = view.departure
     return {
         "@type": "Offer",
         "name": f"{departure.starts_on.isoformat()} to {departure.ends_on.isoformat()}",
-        "price": amount_text(price_breakdown(departure.unit_price_paise, 1, gst_percent).total_paise),
+        "price": amount_text(view.price_paise),  # with the trip's GST, as the page shows it
         "priceCurrency": "INR",
         "availability": f"{SCHEMA}/{_AVAILABILITY[view.state]}",
         "availabilityStarts": departure.starts_on.isoformat(),

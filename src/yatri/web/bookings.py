@@ -18,7 +18,7 @@ from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Traveller
 from yatri.parsing import number_or, record_id
 from yatri.services import booking as service
-from yatri.services.pricing import price_breakdown
+from yatri.services.pricing import departure_breakdown
 from yatri.services.seats import SeatsUnavailable, seats_left
 from yatri.services.state import STATUS_LABELS
 from yatri.services.travellers import FIELDS, GENDERS, saved_details, validate_travellers
@@ -108,8 +108,7 @@ async def review(request: web.Request) -> web.Response:
     settings = request.app[SettingsKey]
     context = {
         **_form_context(ctx, count, form, {}),
-        "price": price_breakdown(ctx["departure"].unit_price_paise, count, settings.gst_percent),
-        "gst_percent": settings.gst_percent,
+        "price": departure_breakdown(ctx["departure"], count),
         "hold_minutes": settings.hold_minutes,
         "idempotency_key": form.get("idempotency_key") or secrets.token_urlsafe(24),
     }
@@ -144,7 +143,7 @@ async def confirm(request: web.Request) -> web.Response:
             current_user(request), departure_id, travellers,
             idempotency_key=str(form.get("idempotency_key", ""))[:64] or None,
             now=clock.now(request), today=clock.today(request),
-            hold_minutes=settings.hold_minutes, gst_percent=settings.gst_percent,
+            hold_minutes=settings.hold_minutes,
             notifier=request.app[NotifierKey],
         )  # fmt: skip
     except (ValidationError, SeatsUnavailable) as exc:

@@ -138,7 +138,7 @@ async def trip(request: web.Request) -> web.Response:
 
     async def build(draw: Draw) -> Page:
         settings = request.app[SettingsKey]
-        data = seo.trip_data(page.trip, page.departures, settings.base_url, settings.upi_payee_name, settings.gst_percent)
+        data = seo.trip_data(page.trip, page.departures, settings.base_url, settings.upi_payee_name)
         return Page.of(draw(request, "pages/trip.html", {"page": page, "trip": page.trip, "structured_data": data}))
 
     return await cached_page(request, key, build, REVALIDATE)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from yatri.services import media, seo
+from yatri.services import media, pricing, seo
 from yatri.services.money import rupees
 from yatri.settings import Settings
 from yatri.web.static import StaticAssets
@@ -22,6 +22,8 @@ def install(env: jinja2.Environment, settings: Settings, static: StaticAssets) -
         return value.strftime(fmt)
 
     env.filters["rupees"] = rupees
+    env.filters["trip_price"] = pricing.trip_price
+    env.filters["departure_price"] = pricing.departure_price
     env.filters["local"] = local
     env.globals["static_url"] = static.url
     env.globals["site_name"] = "Yatri"

@@ -58,7 +58,7 @@ async def submit_utr(request: web.Request) -> web.Response:
 @require_login
 async def receipt(request: web.Request) -> web.Response:
     settings = request.app[SettingsKey]
-    found = await payments.receipt(request.match_info["ref"], current_user(request), settings.gst_percent)
+    found = await payments.receipt(request.match_info["ref"], current_user(request))
     context = {
         "receipt": found, "booking": found.booking, "gst_percent": found.gst_percent,
         "payee": settings.upi_payee_name, "issued": now(request),

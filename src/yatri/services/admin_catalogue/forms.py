@@ -28,6 +28,7 @@ from yatri.services.catalogue import MAX_PRICE_RUPEES
 from yatri.services.money import paise_amount, parse_rupees, rupees, rupees_text
 
 MAX_DAYS = 60
+MAX_GST_PERCENT = 28  # the highest GST slab
 MAX_LINES, MAX_LINE = 30, 200
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TIER = re.compile(r"^([0-9]{1,3})\s*(?:days?)?\s*[:=]\s*([0-9]{1,3})\s*%?$")
@@ -56,6 +57,7 @@ class TripValues:
     days: int | None = None
     difficulty: Difficulty | None = None
     price_paise: int | None = None
+    gst_percent: int | None = None
     summary: str | None = None
     description: str | None = None
     inclusions: list[str] | None = None
@@ -235,7 +237,9 @@ TRIP_FIELDS = {f.name: f for f in (
     Field("days", "Days", whole_numbers(1, MAX_DAYS), "number"),
     Field("difficulty", "Difficulty", choice(Difficulty), "select", choices=_options(Difficulty), show=str.capitalize),
     Field("price", "Price per person (₹)", check_price, "text", attr="price_paise", show=rupees,
-          form_value=rupees_text, hint="In rupees, like 9950.", from_text=parse_price),
+          form_value=rupees_text, hint="In rupees before GST, like 9950.", from_text=parse_price),
+    Field("gst_percent", "GST rate (%)", whole_numbers(0, MAX_GST_PERCENT), "number", show=lambda v: f"{v}%",
+          hint="Whole percent; travellers see the price with it. Tours 5, events may differ."),
     Field("summary", "Summary", text("Summary", 300), "textarea"),
     Field("description", "Description", text("Description", 10_000, required=False, multiline=True), "textarea"),
     _list_field("inclusions", "Included"),

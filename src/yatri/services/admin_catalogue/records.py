@@ -165,6 +165,13 @@ async def checked(entity: Entity, values: Values, *, new: bool = False) -> dict[
 # ---------------------------------------------------------------- writing
 
 
+def with_site_rate(entity: Entity, values: Values, gst_percent: int) -> Values:
+    """A new trip without its own GST rate takes the site's (the GST_PERCENT setting)."""
+    if entity is TRIPS and values.gst_percent is None:
+        return replace(values, gst_percent=gst_percent)
+    return values
+
+
 async def create(entity: Entity, values: Values, actor: User) -> Model:
     """A new record (unpublished for trips) from its required fields; every bad field at once."""
     clean = await checked(entity, values, new=True)

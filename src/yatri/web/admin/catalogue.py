@@ -17,7 +17,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from yatri.errors import ValidationError
-from yatri.keys import MediaKey
+from yatri.keys import MediaKey, SettingsKey
 from yatri.models import Destination
 from yatri.parsing import record_id
 from yatri.services.admin_catalogue import forms as fields
@@ -124,7 +124,8 @@ def create(entity: Entity):
     async def handler(request: web.Request) -> web.Response:
         form = await read_form(request)
         try:
-            record = await records.create(entity, await forms.new_record(entity, form), current_admin(request))
+            values = records.with_site_rate(entity, await forms.new_record(entity, form), request.app[SettingsKey].gst_percent)
+            record = await records.create(entity, values, current_admin(request))
         except ValidationError as exc:
             return await _create_form(request, entity, form, exc.errors, status=422)
         await flash(request, f"Created “{_heading(entity, record)}”.")

@@ -1,0 +1,118 @@
+"""Prices as travellers see them, GST included, at each trip's own rate: cards, the trip
+page, departures, the API, sorting and filtering /trips, the review and the booking."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.api_helpers import bearer_for
+from tests.booking_data import TODAY, make_departure
+from tests.helpers import csrf_in, login, make_user
+from tests.test_booking_web import confirm_form, review_page
+from yatri.models import Booking, Destination, Role, Trip
+from yatri.services.catalogue import TripFilters, search_trips
+from yatri.services.pricing import gst_of, price_breakdown, with_gst
+
+_CARD_PRICE = re.compile(r'<a href="/trips/([a-z0-9-]+)">.*?<p class="price"><strong>([^<]+)</strong>', re.DOTALL)
+
+
+@pytest.mark.parametrize(
+    ("taxable", "percent", "gst"),
+    [(1_200_000, 5, 60_000), (10, 5, 1), (9, 5, 0), (1, 50, 1), (0, 18, 0), (999_999, 18, 180_000), (12_345, 0, 0)],
+)
+def test_gst_is_rounded_half_up_to_the_paisa(taxable, percent, gst):
+    assert gst_of(taxable, percent) == gst and with_gst(taxable, percent) == taxable + gst
+
+
+def test_a_breakdown_rounds_once_on_the_line_not_per_traveller():
+    price = price_breakdown(1_010, 3, 5)  # ₹10.10 × 3: 5% is 151.5 paise on the line (50.5 each)
+    assert (price.subtotal_paise, price.gst_paise, price.total_paise) == (3_030, 152, 3_182)
+
+
+async def _two_trips() -> tuple[Trip, Trip]:
+    """A tour at 5% and an event at 18%: cheaper before GST, dearer with it."""
+    tour = (await make_departure(price_rupees=10_000, slug="river-tour", title="River tour", kind="tour")).trip
+    event = (await make_departure(price_rupees=9_500, slug="music-night", title="Music night", kind="event", gst_percent=18)).trip
+    return tour, event
+
+
+async def test_cards_and_sorting_follow_the_price_with_gst(client):
+    await _two_trips()
+    cheapest = await search_trips(TripFilters(sort="price"), TODAY)
+    assert [(c.trip.slug, c.price_paise) for c in cheapest.cards] == [("river-tour", 1_050_000), ("music-night", 1_121_000)]
+    dearest = await search_trips(TripFilters(sort="price_desc"), TODAY)
+    assert [c.trip.slug for c in dearest.cards] == ["music-night", "river-tour"]
+    under = await search_trips(TripFilters(max_price=11_000), TODAY)  # ₹9,500 before GST, ₹11,210 with
+    assert [c.trip.slug for c in under.cards] == ["river-tour"]
+
+    html = await (await client.get("/trips?sort=price")).text()
+    assert _CARD_PRICE.findall(html) == [("river-tour", "₹10,500"), ("music-night", "₹11,210")]
+    assert "per person incl. GST" in html
+
+
+async def test_the_trip_page_and_its_departures_show_the_price_with_the_trips_rate(client):
+    _, event = await _two_trips()
+    html = await (await client.get(f"/trips/{event.slug}")).text()
+    assert "<strong>₹11,210</strong> per person incl. 18% GST" in html and "<td>₹11,210</td>" in html
+    assert "₹9,500" not in html
+
+
+async def test_the_api_gives_the_price_before_gst_its_rate_and_the_price_with_it(client):
+    _, event = await _two_trips()
+    listed = await (await client.get("/api/v1/trips?sort=price")).json()
+    assert [(t["slug"], t["price_paise"], t["gst_percent"], t["price_with_gst_paise"]) for t in listed["items"]] == [
+        ("river-tour", 1_000_000, 5, 1_050_000), ("music-night", 950_000, 18, 1_121_000),
+    ]  # fmt: skip
+    detail = await (await client.get(f"/api/v1/trips/{event.slug}")).json()
+    assert [(d["price_paise"], d["price_with_gst_paise"]) for d in detail["departures"]] == [(950_000, 1_121_000)]
+
+
+async def test_a_booking_is_charged_and_reviewed_at_its_trips_rate(client):
+    _, event = await _two_trips()
+    departure = await event.departures.all().first()
+    csrf = await login(client, await make_user())
+    review, _ = await review_page(client, departure, csrf)
+    html = await review.text()
+    assert "₹19,000" in html and "GST 18%" in html and "₹3,420" in html and "₹22,420" in html
+    response = await client.post(f"/departures/{departure.id}/book", data=confirm_form(html), allow_redirects=False)
+    assert response.status == 303
+    booking = await Booking.get(departure_id=departure.id)
+    assert (booking.subtotal_paise, booking.gst_paise, booking.gst_percent, booking.total_paise) == (1_900_000, 342_000, 18, 2_242_000)
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "GST 18%" in page and "₹22,420" in page
+
+
+@pytest.fixture
+def settings(settings):
+    """A site whose GST_PERCENT is 12: new trips start with it."""
+    return type(settings)(**{**settings.__dict__, "gst_percent": 12})
+
+
+async def test_a_new_trip_starts_with_the_sites_gst_rate_and_the_operator_may_change_it(client):
+    manali = await Destination.create(slug="manali", name="Manali", region="Himachal Pradesh")
+    ops = await make_user("ops@example.com", name="Ops", role=Role.ADMIN)
+    token = await login(client, ops)
+    form = {"csrf_token": token, "title": "Chandratal Camp", "slug": "", "kind": "tour", "destination": str(manali.id),
+            "days": "3", "difficulty": "easy", "price": "6500", "summary": "Camp by the moon lake."}  # fmt: skip
+    assert (await client.post("/admin/trips/new", data=form, allow_redirects=False)).status == 303
+    trip = await Trip.get(slug="chandratal-camp")
+    assert trip.gst_percent == 12
+
+    edit = await (await client.get(f"/admin/trips/{trip.id}/fields/gst_percent/edit")).text()
+    base = re.search(r'name="base" value="([^"]*)"', edit).group(1)
+    version = re.search(r'name="version" value="([^"]*)"', edit).group(1)
+    bad = await client.post(f"/admin/trips/{trip.id}/fields/gst_percent", data={"csrf_token": csrf_in(edit), "base": base, "version": version, "gst_percent": "40"})
+    assert bad.status == 422 and "28" in await bad.text()
+    saved = await client.post(f"/admin/trips/{trip.id}/fields/gst_percent", data={"csrf_token": csrf_in(edit), "base": base, "version": version, "gst_percent": "18"}, allow_redirects=False)
+    assert saved.status == 303 and (await Trip.get(id=trip.id)).gst_percent == 18
+
+    auth = await bearer_for(client, "ops@example.com")
+    body = {"title": "Spiti drive", "kind": "tour", "destination": "manali", "days": 6, "difficulty": "easy",
+            "price_paise": 2_000_000, "summary": "High desert roads."}  # fmt: skip
+    made = await (await client.post("/api/v1/admin/trips", json=body, headers=auth)).json()
+    assert made["gst_percent"] == 12 and made["price_with_gst_paise"] == 2_240_000
+    event = await (await client.post("/api/v1/admin/trips", json={**body, "title": "Spiti fest", "gst_percent": 18}, headers=auth)).json()
+    assert event["gst_percent"] == 18
+
