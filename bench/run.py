@@ -17,6 +17,13 @@
    excluded: the page, its CSS, JS and icon) and the size of an HTMX filter fragment,
    and checks them against the budgets of DESIGN.md (60 KB and 8 KB).
 
+5. `--scales 1,10,100` (`make bench-scale`) repeats all of it with the demo catalogue
+   copied to each size (bench/scale.py; 100x is 2,800 trips and 40,800 bookings), then
+   prints the goals across sizes: every page keeps 80 % of its smallest-size ratio at the
+   largest, a cache-miss /trips (20 never-seen filter and page combinations, half with
+   search text) stays under 20 ms, the server's RSS after the load stays under 120 MB,
+   and the /trips weight does not grow with the catalogue.
+
 Exit status 1 when a page weight is over budget or a response was not 2xx (wrk counts
 3xx as success, so the signed-in cookie is checked first). A goal that FAILs is printed,
 not an exit status: this is a benchmark, not a timed test. wrk shares the 2 cores with the
@@ -262,7 +269,8 @@ def report(label: str, hello: Target, targets: list[Target]) -> Outcome:
             failed += goal(ratios[name] >= least, f"{name}: ratio {ratios[name]:.3f} >= {least}")
     for name in P99_TARGETS:
         p99 = by_name[name].median("p99_ms")
-        failed += goal(p99 < P99_GOAL_MS, f"{name}: p99 {p99:.1f} ms < {P99_GOAL_MS:g} ms at 64 connections")
+        served = by_name[name].median("rps") > 0  # wrk reports 0 ms when nothing came back
+        failed += goal(served and p99 < P99_GOAL_MS, f"{name}: p99 {p99:.1f} ms < {P99_GOAL_MS:g} ms at 64 connections")
     return Outcome(label, ratios, failed, sum(run.bad for target in targets for run in target.runs))
 
 
