@@ -8,12 +8,12 @@ import re
 import pytest
 
 from tests.api_helpers import bearer_for
-from tests.booking_data import TODAY, make_departure
+from tests.booking_data import LEAD_FORM, TODAY, make_departure
 from tests.helpers import csrf_in, login, make_user
 from tests.test_booking_web import confirm_form, review_page
-from yatri.models import Booking, Destination, Role, Trip
+from yatri.models import Booking, Destination, Role, Trip, User
 from yatri.services.catalogue import TripFilters, search_trips
-from yatri.services.pricing import gst_of, price_breakdown, with_gst
+from yatri.services.pricing import group_percent, gst_of, price_breakdown, with_gst
 
 _CARD_PRICE = re.compile(r'<a href="/trips/([a-z0-9-]+)">.*?<p class="price"><strong>([^<]+)</strong>', re.DOTALL)
 
@@ -116,3 +116,66 @@ async def test_a_new_trip_starts_with_the_sites_gst_rate_and_the_operator_may_ch
     event = await (await client.post("/api/v1/admin/trips", json={**body, "title": "Spiti fest", "gst_percent": 18}, headers=auth)).json()
     assert event["gst_percent"] == 18
 
+
+
+# ---------------------------------------------------------------- group rates
+
+TIERS = [{"min_travellers": 3, "percent": 5}, {"min_travellers": 6, "percent": 10}]
+
+
+@pytest.mark.parametrize(("travellers", "percent"), [(1, 0), (2, 0), (3, 5), (5, 5), (6, 10), (50, 10)])
+def test_the_group_rate_is_the_highest_tier_reached(travellers, percent):
+    assert group_percent(TIERS, travellers) == percent
+    assert group_percent([], travellers) == 0
+
+
+def test_the_discount_and_then_gst_are_each_rounded_once_on_the_line():
+    price = price_breakdown(1_010, 3, 5, 5)  # 3 × ₹10.10 = 3030; 5% off is 151.5 -> 152
+    assert (price.list_paise, price.discount_paise, price.subtotal_paise) == (3_030, 152, 2_878)
+    assert (price.gst_paise, price.total_paise) == (144, 3_022)  # 5% of 2878 is 143.9
+
+
+async def test_a_group_books_at_its_rate_and_sees_the_discount_on_review_booking_and_api(client):
+    departure = await make_departure(price_rupees=10_000, group_discounts=TIERS)
+    user = await make_user()
+    csrf = await login(client, user)
+    companions = [{"full_name": f"Friend {n}", "age": "30"} for n in (2, 3)]
+    review, _ = await review_page(client, departure, csrf, (LEAD_FORM, *companions))
+    html = await review.text()
+    assert "₹30,000" in html and "Group rate for 3 travellers: 5% off" in html and "−₹1,500" in html
+    assert "₹1,425" in html and "₹29,925" in html  # GST on 28,500; the total
+    response = await client.post(f"/departures/{departure.id}/book", data=confirm_form(html), allow_redirects=False)
+    booking = await Booking.get(departure_id=departure.id)
+    assert (booking.discount_percent, booking.discount_paise, booking.subtotal_paise, booking.total_paise) == (5, 150_000, 2_850_000, 2_992_500)
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "Group rate: 5% off" in page and "−₹1,500" in page and "₹30,000" in page
+
+    trip_page = await (await client.get(f"/trips/{departure.trip.slug}")).text()
+    assert "3 or more in one booking: 5% off" in trip_page and "6 or more in one booking: 10% off" in trip_page
+    auth = await bearer_for(client)
+    body = await (await client.get(f"/api/v1/bookings/{booking.reference}", headers=auth)).json()
+    assert (body["discount_percent"], body["discount_paise"], body["subtotal_paise"], body["gst_percent"]) == (5, 150_000, 2_850_000, 5)
+
+
+async def test_the_operator_sets_group_rates_inline_and_through_the_api(client):
+    departure = await make_departure()
+    trip = departure.trip
+    await make_user("ops@example.com", name="Ops", role=Role.ADMIN)
+    await login(client, await User.get(email="ops@example.com"))
+    edit = await (await client.get(f"/admin/trips/{trip.id}/fields/group_discounts/edit")).text()
+    form = {"csrf_token": csrf_in(edit), "base": re.search(r'name="base" value="([^"]*)"', edit).group(1),
+            "version": re.search(r'name="version" value="([^"]*)"', edit).group(1)}  # fmt: skip
+    bad = await client.post(f"/admin/trips/{trip.id}/fields/group_discounts", data={**form, "group_discounts": "1: 10"})
+    assert bad.status == 422 and "like 6: 10" in await bad.text()
+    saved = await client.post(f"/admin/trips/{trip.id}/fields/group_discounts", data={**form, "group_discounts": "8: 12\n4: 5%"}, allow_redirects=False)
+    assert saved.status == 303
+    assert (await Trip.get(id=trip.id)).group_discounts == [{"min_travellers": 4, "percent": 5}, {"min_travellers": 8, "percent": 12}]
+
+    auth = await bearer_for(client, "ops@example.com")
+    etag = (await client.get(f"/api/v1/admin/trips/{trip.id}", headers=auth)).headers["ETag"]
+    auth = {**auth, "If-Match": etag}
+    refused = await client.patch(f"/api/v1/admin/trips/{trip.id}", json={"group_discounts": [{"min_travellers": 3, "percent": 95}]}, headers=auth)
+    assert refused.status == 422 and "group_discounts" in await refused.text()
+    changed = await client.patch(f"/api/v1/admin/trips/{trip.id}", json={"group_discounts": [{"min_travellers": 3, "percent": 7}]}, headers=auth)
+    assert changed.status == 200, await changed.text()
+    assert (await changed.json())["group_discounts"] == [{"min_travellers": 3, "percent": 7}]

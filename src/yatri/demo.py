@@ -134,6 +134,8 @@ async def _fill(departure: Departure, seats: int, users: list[User], seed: int) 
             status=BookingStatus.CONFIRMED,
             unit_price_paise=price.unit_paise,
             subtotal_paise=price.subtotal_paise,
+            discount_percent=price.discount_percent,
+            discount_paise=price.discount_paise,
             gst_paise=price.gst_paise,
             gst_percent=price.gst_percent,
             total_paise=price.total_paise,

@@ -20,6 +20,7 @@ from yatri.services.admin_catalogue.forms import (
     TRIP_REQUIRED,
     TRIPS,
     Field,
+    GroupTier,
     RefundTier,
     TripValues,
 )
@@ -50,6 +51,8 @@ def typed(name: str, value: Any, context: dict | None) -> Any:
         return found
     if name == "cancellation_policy":
         return [RefundTier(tier.min_days, tier.percent) for tier in value]
+    if name == "group_discounts":
+        return [GroupTier(tier.min_travellers, tier.percent) for tier in value]
     return value
 
 

@@ -43,8 +43,9 @@ def booking_fields(booking: Booking) -> dict:
     return {
         "reference": booking.reference, "status": booking.status,
         "status_label": STATUS_LABELS[BookingStatus(booking.status)], "seats": booking.seats,
-        "unit_price_paise": booking.unit_price_paise, "subtotal_paise": booking.subtotal_paise,
-        "gst_paise": booking.gst_paise, "total_paise": booking.total_paise, "hold_expires_at": booking.hold_expires_at,
+        "unit_price_paise": booking.unit_price_paise, "discount_percent": booking.discount_percent,
+        "discount_paise": booking.discount_paise, "subtotal_paise": booking.subtotal_paise,
+        "gst_paise": booking.gst_paise, "gst_percent": booking.gst_percent, "total_paise": booking.total_paise, "hold_expires_at": booking.hold_expires_at,
         "created_at": booking.created_at, "cancelled_at": booking.cancelled_at,
         "trip": m.BookingTrip.model_validate(departure.trip), "departure": m.BookingDeparture.model_validate(departure),
     }  # fmt: skip

@@ -32,7 +32,8 @@ def trip_page_fields(trip) -> dict:
     """A trip's card and what its own page adds."""
     return {
         **trip_fields(trip), "description": trip.description, "itinerary": trip.itinerary, "inclusions": trip.inclusions,
-        "exclusions": trip.exclusions, "cancellation_policy": trip.cancellation_policy, "max_per_booking": trip.max_per_booking,
+        "exclusions": trip.exclusions, "cancellation_policy": trip.cancellation_policy,
+        "group_discounts": trip.group_discounts, "max_per_booking": trip.max_per_booking,
     }  # fmt: skip
 
 

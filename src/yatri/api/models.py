@@ -120,6 +120,11 @@ class PolicyTier(Schema):
     percent: int = Field(description="...gives back this percent of what was paid")
 
 
+class GroupRate(Schema):
+    min_travellers: int = Field(description="This many travellers or more in one booking...")
+    percent: int = Field(description="...get this percent off the price before GST")
+
+
 class TripCard(Schema):
     """What every view of a trip shows (a base: each view is one whole schema)."""
 
@@ -143,6 +148,7 @@ class TripPage(TripCard):
     inclusions: list[str]
     exclusions: list[str]
     cancellation_policy: list[PolicyTier]
+    group_discounts: list[GroupRate]
     max_per_booking: int
 
 
@@ -244,8 +250,11 @@ class Booking(Schema):
     status_label: str
     seats: int
     unit_price_paise: Paise
-    subtotal_paise: Paise
+    discount_percent: int = Field(description="The group rate taken off unit price × seats")
+    discount_paise: Paise
+    subtotal_paise: Paise = Field(description="The taxable value: unit price × seats less the discount")
     gst_paise: Paise
+    gst_percent: int | None = Field(description="The GST rate charged; null on old bookings")
     total_paise: Paise = Field(description="What to pay, in paise")
     hold_expires_at: datetime | None = Field(description="Pay before this or the seats go")
     created_at: datetime
@@ -340,6 +349,12 @@ class AdminTripQuery(Query):
     status: str = Field("", description="all, published or draft")
 
 
+class GroupRateInput(BaseModel):
+    model_config = ConfigDict(strict=True)
+    min_travellers: int
+    percent: int
+
+
 class PolicyTierInput(BaseModel):
     model_config = ConfigDict(strict=True)
     min_days: int
@@ -359,6 +374,7 @@ Description = Annotated[str, rule("description")]
 Lines = Annotated[list[str], rule("inclusions")]
 NotIncluded = Annotated[list[str], rule("exclusions")]
 Policy = Annotated[list[PolicyTierInput], rule("cancellation_policy")]
+GroupRates = Annotated[list[GroupRateInput], rule("group_discounts")]
 MostSeats = Annotated[int, rule("max_per_booking")]
 GstRate = Annotated[int, rule("gst_percent"), Field(description="GST in whole percent; a new trip starts with GST_PERCENT")]
 Featured = Annotated[bool, rule("featured")]
@@ -380,6 +396,7 @@ class TripChange(Body):
     inclusions: Lines | None = None
     exclusions: NotIncluded | None = None
     cancellation_policy: Policy | None = None
+    group_discounts: GroupRates | None = None
     max_per_booking: MostSeats | None = None
     featured: Featured | None = None
 

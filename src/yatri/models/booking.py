@@ -44,6 +44,9 @@ class Booking(Model):
     unit_price_paise = fields.BigIntField()
     subtotal_paise = fields.BigIntField()
     gst_paise = fields.BigIntField()
+    # The group rate: `discount_percent` off unit × seats, already taken out of subtotal_paise.
+    discount_percent = fields.SmallIntField(default=0, db_default=0)
+    discount_paise = fields.BigIntField(default=0, db_default=0)
     # The GST rate charged (the trip's at booking); null on bookings made before it was kept.
     gst_percent = fields.SmallIntField(null=True)
     total_paise = fields.BigIntField()

@@ -60,6 +60,9 @@ class Trip(Model):
     exclusions = fields.JSONField(default=list)
     # Refund tiers by days before departure: [{"min_days": 30, "percent": 90}, ...]
     cancellation_policy = fields.JSONField(default=list)
+    # Group rates: this many travellers or more in one booking get a percent off the price
+    # before GST: [{"min_travellers": 6, "percent": 10}, ...]
+    group_discounts = fields.JSONField(default=list, db_default="[]")
     max_per_booking = fields.SmallIntField(default=10)
     images = fields.JSONField(default=list)
     featured = fields.BooleanField(default=False)

@@ -128,6 +128,8 @@ async def _create_booking(user, departure, travellers, idempotency_key, now, hol
         status=BookingStatus.HELD,
         unit_price_paise=price.unit_paise,
         subtotal_paise=price.subtotal_paise,
+        discount_percent=price.discount_percent,
+        discount_paise=price.discount_paise,
         gst_paise=price.gst_paise,
         gst_percent=price.gst_percent,
         total_paise=price.total_paise,

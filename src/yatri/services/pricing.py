@@ -45,17 +45,32 @@ class PriceBreakdown:
     unit_paise: int
     seats: int
     gst_percent: int
-    subtotal_paise: int
+    list_paise: int  # unit × seats
+    discount_percent: int  # the group rate
+    discount_paise: int
+    subtotal_paise: int  # the taxable value: list less the discount
     gst_paise: int
     total_paise: int
 
 
-def price_breakdown(unit_paise: int, seats: int, gst_percent: int) -> PriceBreakdown:
-    subtotal = unit_paise * seats
+def price_breakdown(unit_paise: int, seats: int, gst_percent: int, discount_percent: int = 0) -> PriceBreakdown:
+    """One line: the discount and then GST, each rounded once on the whole line."""
+    listed = unit_paise * seats
+    discount = (listed * discount_percent + 50) // 100
+    subtotal = listed - discount
     gst = gst_of(subtotal, gst_percent)
-    return PriceBreakdown(unit_paise, seats, gst_percent, subtotal, gst, subtotal + gst)
+    return PriceBreakdown(unit_paise, seats, gst_percent, listed, discount_percent, discount, subtotal, gst, subtotal + gst)
+
+
+def group_percent(tiers: list[dict], travellers: int) -> int:
+    """The group rate for this many travellers in one booking: the tier with the most
+    `min_travellers` that they reach; 0 below every tier."""
+    reached = [tier for tier in tiers or [] if travellers >= int(tier["min_travellers"])]
+    return int(max(reached, key=lambda tier: int(tier["min_travellers"]))["percent"]) if reached else 0
 
 
 def departure_breakdown(departure: Departure, seats: int) -> PriceBreakdown:
-    """What `seats` travellers pay on this departure, at its trip's GST rate; trip fetched."""
-    return price_breakdown(departure.unit_price_paise, seats, departure.trip.gst_percent)
+    """What `seats` travellers pay on this departure: its price, less the trip's group rate
+    for them, plus GST at the trip's rate; trip fetched."""
+    trip = departure.trip
+    return price_breakdown(departure.unit_price_paise, seats, trip.gst_percent, group_percent(trip.group_discounts, seats))

@@ -29,6 +29,7 @@ from yatri.services.money import paise_amount, parse_rupees, rupees, rupees_text
 
 MAX_DAYS = 60
 MAX_GST_PERCENT = 28  # the highest GST slab
+MAX_GROUP_PERCENT = 90
 MAX_LINES, MAX_LINE = 30, 200
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TIER = re.compile(r"^([0-9]{1,3})\s*(?:days?)?\s*[:=]\s*([0-9]{1,3})\s*%?$")
@@ -44,6 +45,18 @@ class RefundTier:
     @property
     def valid(self) -> bool:
         return 0 <= self.min_days <= 999 and 0 <= self.percent <= 100
+
+
+@dataclass(frozen=True)
+class GroupTier:
+    """`min_travellers` or more in one booking: `percent` off the price before GST."""
+
+    min_travellers: int
+    percent: int
+
+    @property
+    def valid(self) -> bool:
+        return 2 <= self.min_travellers <= MAX_SEATS and 1 <= self.percent <= MAX_GROUP_PERCENT
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ class TripValues:
     inclusions: list[str] | None = None
     exclusions: list[str] | None = None
     cancellation_policy: list[RefundTier] | None = None
+    group_discounts: list[GroupTier] | None = None
     max_per_booking: int | None = None
     featured: bool | None = None
 
@@ -156,6 +170,25 @@ def check_policy(tiers: list[RefundTier]) -> list[dict]:
     return [{"min_days": t.min_days, "percent": t.percent} for t in sorted(tiers, key=lambda t: -t.min_days)]
 
 
+def _group_message(line: str) -> str:
+    return (f"Write each line as travellers: percent off, like 6: 10 (6 or more travellers get 10% off), "
+            f"from 2 to {MAX_SEATS} travellers and 1 to {MAX_GROUP_PERCENT}% (not “{line}”).")  # fmt: skip
+
+
+def check_group_tiers(tiers: list[GroupTier]) -> list[dict]:
+    """Group rates as stored: fewest travellers first, each number of travellers once."""
+    for tier in tiers:
+        if not tier.valid:
+            raise FieldError(_group_message(f"{tier.min_travellers}: {tier.percent}"))
+    if len({t.min_travellers for t in tiers}) != len(tiers):
+        raise FieldError("Each number of travellers may appear once.")
+    return [{"min_travellers": t.min_travellers, "percent": t.percent} for t in sorted(tiers, key=lambda t: t.min_travellers)]
+
+
+def show_group_tiers(tiers: list[dict]) -> str:
+    return "; ".join(f"{t['min_travellers']}+ travellers: {t['percent']}% off" for t in tiers) or "None"
+
+
 def show_policy(tiers: list[dict]) -> str:
     return "; ".join(f"{t['min_days']}+ days: {t['percent']}%" for t in tiers) or "No refunds"
 
@@ -179,6 +212,18 @@ def parse_policy(raw: str) -> list[RefundTier]:
         tier = RefundTier(int(match.group(1)), int(match.group(2))) if match else None
         if tier is None or not tier.valid:
             raise FieldError(_tier_message(line))
+        tiers.append(tier)
+    return tiers
+
+
+def parse_group_tiers(raw: str) -> list[GroupTier]:
+    """Lines like '6: 10' (6 or more travellers in one booking: 10% off)."""
+    tiers = []
+    for line in parse_lines(raw):
+        match = _TIER.match(line)
+        tier = GroupTier(int(match.group(1)), int(match.group(2))) if match else None
+        if tier is None or not tier.valid:
+            raise FieldError(_group_message(line))
         tiers.append(tier)
     return tiers
 
@@ -220,6 +265,10 @@ def _policy_text(tiers: list[dict]) -> str:
     return "\n".join(f"{t['min_days']}: {t['percent']}" for t in tiers)
 
 
+def _group_text(tiers: list[dict]) -> str:
+    return "\n".join(f"{t['min_travellers']}: {t['percent']}" for t in tiers)
+
+
 def _options(enum: type) -> tuple[tuple[str, str], ...]:
     return tuple((e.value, e.value.capitalize()) for e in enum)
 
@@ -246,6 +295,8 @@ TRIP_FIELDS = {f.name: f for f in (
     _list_field("exclusions", "Not included"),
     Field("cancellation_policy", "Cancellation policy", check_policy, "lines", show=show_policy, form_value=_policy_text,
           hint="One tier a line: days before departure: percent refunded, like 30: 90.", from_text=parse_policy),
+    Field("group_discounts", "Group rates", check_group_tiers, "lines", show=show_group_tiers, form_value=_group_text,
+          hint="One tier a line: travellers in one booking: percent off before GST, like 6: 10.", from_text=parse_group_tiers),
     Field("max_per_booking", "Most seats in one booking", whole_numbers(1, MAX_SEATS), "number"),
     Field("featured", "Featured on the home page", check_flag, "checkbox", show=lambda v: "Yes" if v else "No",
           form_value=lambda v: "on" if v else "", from_text=parse_flag),
