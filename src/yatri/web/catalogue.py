@@ -40,11 +40,9 @@ async def cached_page(
 ) -> web.Response:
     """The page of `key` from the page cache (`build` draws it on a miss, as an anonymous
     visitor sees it), or drawn for this request alone when it has a flash message to show."""
-    if cacheable(request):
-        page = await request.app[PageCacheKey].get(key, lambda: build(render_anonymous))
-    else:
-        page = await build(render)
-    return respond(request, page, {"Cache-Control": cache_control, "Vary": VARY})
+    pages = request.app[PageCacheKey]
+    page = await pages.get(key, lambda: build(render_anonymous)) if cacheable(request) else await build(render)
+    return respond(request, page, {"Cache-Control": cache_control, "Vary": VARY}, pages.anonymous_header(request))
 
 
 def drawing(request: web.Request, template: str, context: dict) -> Callable[[Draw], Awaitable[Page]]:

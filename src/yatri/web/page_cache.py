@@ -60,6 +60,13 @@ class PageCache:
         self.misses = 0
         self._pages: OrderedDict[Hashable, Page] = OrderedDict()
         self._filling: dict[Hashable, asyncio.Future[Page]] = {}
+        self._anonymous_header: str | None = None
+
+    def anonymous_header(self, request: web.Request) -> str:
+        """The header every cached page carries (the same for the whole app), rendered once."""
+        if self._anonymous_header is None:
+            self._anonymous_header = _header(request, _anonymous(request))
+        return self._anonymous_header
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -114,7 +121,7 @@ def _anonymous(request: web.Request) -> dict:
     return {name: defaults[name] for name in ("current_user", "csrf_token", "messages", "kept")}
 
 
-def respond(request: web.Request, page: Page, headers: dict[str, str]) -> web.Response:
+def respond(request: web.Request, page: Page, headers: dict[str, str], anonymous_header: str) -> web.Response:
     """The cached page for this request, or 304 when its ETag matches If-None-Match (no
     body built). A visitor with a session (a name, a CSRF token) gets their own header
     swapped in and the body compressed as usual; others get the stored gzip bytes."""
@@ -124,7 +131,7 @@ def respond(request: web.Request, page: Page, headers: dict[str, str]) -> web.Re
     if _matches(request, etag):
         return web.Response(status=304, headers=headers)
     if personal is not None:
-        body = page.plain.replace(_header(request, _anonymous(request)).encode(), personal.encode(), 1)
+        body = page.plain.replace(anonymous_header.encode(), personal.encode(), 1)
         return web.Response(body=body, content_type=page.content_type, charset="utf-8", headers=headers)
     headers["Vary"] = ", ".join(filter(None, (headers.get("Vary"), "Accept-Encoding")))
     if "gzip" in request.headers.get("Accept-Encoding", ""):
