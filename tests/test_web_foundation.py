@@ -26,7 +26,7 @@ async def test_home_lists_published_trips_only(client):
     assert response.status == 200
     html = await response.text()
     assert "Hampta Pass Trek" in html
-    assert "₹12,345" in html
+    assert "₹12,962.25" in html  # ₹12,345 and 5 % GST: prices are shown with GST
     assert "Secret Draft Trip" not in html
 
 
