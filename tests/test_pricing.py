@@ -4,8 +4,12 @@ page, departures, the API, sorting and filtering /trips, the review and the book
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_of
+from hypothesis import strategies as st
 
 from tests.api_helpers import bearer_for
 from tests.booking_data import LEAD_FORM, TODAY, make_departure
@@ -179,3 +183,47 @@ async def test_the_operator_sets_group_rates_inline_and_through_the_api(client):
     changed = await client.patch(f"/api/v1/admin/trips/{trip.id}", json={"group_discounts": [{"min_travellers": 3, "percent": 7}]}, headers=auth)
     assert changed.status == 200, await changed.text()
     assert (await changed.json())["group_discounts"] == [{"min_travellers": 3, "percent": 7}]
+
+
+# ---------------------------------------------------------------- the API's quote
+
+
+async def test_the_api_quotes_a_booking_before_holding_seats(client):
+    departure = await make_departure(price_rupees=10_000, group_discounts=TIERS, gst_percent=18, max_per_booking=8)
+    response = await client.post("/api/v1/quotes", json={"departure_id": departure.id, "travellers": 6})
+    assert response.status == 200, await response.text()
+    assert await response.json() == {
+        "departure_id": departure.id, "travellers": 6, "unit_price_paise": 1_000_000, "list_paise": 6_000_000,
+        "discount_percent": 10, "discount_paise": 600_000, "subtotal_paise": 5_400_000, "gst_percent": 18,
+        "gst_paise": 972_000, "total_paise": 6_372_000,
+    }  # fmt: skip
+    assert await Booking.all().count() == 0  # nothing held
+    too_many = await client.post("/api/v1/quotes", json={"departure_id": departure.id, "travellers": 9})
+    assert too_many.status == 422 and "1 to 8" in await too_many.text()
+    missing = await client.post("/api/v1/quotes", json={"departure_id": 999_999, "travellers": 1})
+    assert missing.status == 404
+
+
+# ---------------------------------------------------------------- the money rule, for any price
+
+
+def _half_up(numerator: int, denominator: int) -> int:
+    exact = Fraction(numerator, denominator)
+    return int(exact) + (1 if exact - int(exact) >= Fraction(1, 2) else 0)
+
+
+@settings_of(max_examples=300, deadline=None)
+@given(
+    unit=st.integers(1, 10_000_000_00), seats=st.integers(1, 50), gst=st.integers(0, 28),
+    tiers=st.lists(st.tuples(st.integers(2, 50), st.integers(1, 90)), max_size=4, unique_by=lambda t: t[0]),
+)  # fmt: skip
+def test_every_breakdown_adds_up_and_rounds_each_line_once(unit, seats, gst, tiers):
+    percent = group_percent([{"min_travellers": n, "percent": p} for n, p in tiers], seats)
+    price = price_breakdown(unit, seats, gst, percent)
+    assert price.list_paise == unit * seats
+    assert price.discount_paise == _half_up(price.list_paise * percent, 100) and price.discount_paise <= price.list_paise
+    assert price.subtotal_paise == price.list_paise - price.discount_paise
+    assert price.gst_paise == _half_up(price.subtotal_paise * gst, 100)
+    assert price.total_paise == price.subtotal_paise + price.gst_paise
+    reached = [(n, p) for n, p in tiers if seats >= n]
+    assert percent == (max(reached)[1] if reached else 0)  # the tier with the most travellers reached

@@ -17,6 +17,7 @@ from yatri.errors import NotFound, ValidationError
 from yatri.keys import NotifierKey, SettingsKey
 from yatri.models import Booking, BookingStatus
 from yatri.services import booking as service
+from yatri.services import quotes
 from yatri.services.state import STATUS_LABELS
 from yatri.services.travellers import saved_details, validate_travellers
 from yatri.services.views import booking_view
@@ -98,6 +99,18 @@ async def create(request: web.Request, body: m.BookingRequest) -> Reply:
     booking = await service.booking_for(user, held.reference)
     # A replay gets the same answer as the first request, as a retry expects.
     return Reply(await booking_detail(booking, now(request), today(request)), {"Location": f"/api/v1/bookings/{booking.reference}"})
+
+
+async def quote(request: web.Request, body: m.QuoteRequest) -> m.Quote:
+    try:
+        price = await quotes.quote(body.departure_id, body.travellers, today(request))
+    except ValidationError as exc:
+        raise ValidationError({"travellers": exc.errors["count"]}) from None  # the trip's limit per booking
+    return m.Quote(
+        departure_id=body.departure_id, travellers=price.seats, unit_price_paise=price.unit_paise, list_paise=price.list_paise,
+        discount_percent=price.discount_percent, discount_paise=price.discount_paise, subtotal_paise=price.subtotal_paise,
+        gst_percent=price.gst_percent, gst_paise=price.gst_paise, total_paise=price.total_paise,
+    )  # fmt: skip
 
 
 async def mine(request: web.Request) -> m.BookingList:

@@ -25,6 +25,7 @@ from yatri.models import (
 )
 from yatri.parsing import MAX_ID, FieldError, day
 from yatri.services.admin_departures import DepartureState
+from yatri.services.booking import MAX_SEATS
 from yatri.services.catalogue import SaleState
 from yatri.services.travellers import GENDERS, MAX_AGE, MIN_AGE
 
@@ -221,6 +222,27 @@ class BookingRequest(Body):
         Field(min_length=1),
         said("Send a list of travellers, one object each; the first is the lead traveller."),
     ]
+
+
+class QuoteRequest(Body):
+    departure_id: Annotated[int, Field(ge=1, le=MAX_ID), said(f"This field must be a whole number from 1 to {MAX_ID}.")]
+    travellers: Annotated[int, Field(ge=1, le=MAX_SEATS), said(f"Send the number of travellers, from 1 to {MAX_SEATS}.")]
+
+
+class Quote(Schema):
+    """What the booking would cost now; one line: unit price × travellers, less the group
+    rate, plus GST, each rounded once on the line."""
+
+    departure_id: int
+    travellers: int
+    unit_price_paise: Paise = Field(description="Per person, before GST")
+    list_paise: Paise = Field(description="unit_price_paise × travellers")
+    discount_percent: int = Field(description="The trip's group rate for this many travellers")
+    discount_paise: Paise
+    subtotal_paise: Paise = Field(description="The taxable value: list less the discount")
+    gst_percent: int
+    gst_paise: Paise
+    total_paise: Paise = Field(description="What holding these seats would ask to pay")
 
 
 class Traveller(Schema):

@@ -43,6 +43,8 @@ ROUTES = [
     Route("POST", "/api/v1/bookings", bookings.create, "Hold seats on a departure for these travellers", "bookings",
           body=m.BookingRequest, response=m.BookingDetail, status=201, auth="user", errors=(404, 409),
           params=(IDEMPOTENCY_KEY,)),
+    Route("POST", "/api/v1/quotes", bookings.quote, "What a booking would cost now, before holding seats", "bookings",
+          body=m.QuoteRequest, response=m.Quote, errors=(404, 409)),
     Route("GET", "/api/v1/bookings", bookings.mine, "Your bookings: upcoming, past and ended", "bookings",
           response=m.BookingList, auth="user"),
     Route("GET", "/api/v1/bookings/{ref}", bookings.detail, "One of your bookings", "bookings",
