@@ -40,7 +40,7 @@ async def test_admin_changes_the_price_inline_and_the_public_page_shows_it(aioht
     assert await page.evaluate("window.notReloaded") is True  # all without a page load
 
     await page.goto(str(server.make_url("/trips/hampta-pass-trek")))
-    await expect(page.locator(".facts strong")).to_have_text("₹12,345")
+    await expect(page.locator(".facts strong")).to_have_text("₹12,962.25")  # the price with 5% GST
     with app[DatabaseKey]:
         assert await AuditLog.filter(entity="trip", action="edit").count() == 1
     # Chromium logs the refused price's 422 as a failed load; nothing else may complain (CSP, scripts).
