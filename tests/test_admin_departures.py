@@ -157,7 +157,7 @@ async def test_a_capacity_cut_and_a_booking_at_the_same_moment_never_oversell(cl
         departure = await make_departure(trip, TODAY + timedelta(days=20 + round_), capacity=7)
         await make_booking(departure, asha, seats=3)
         three = [TravellerInput(full_name=f"Traveller {n}", age=30) for n in range(3)]
-        cut = set_capacity(departure.id, 5, admin, now)
+        cut = set_capacity(departure.id, 5, admin, now, TODAY)
         hold = hold_seats(asha, departure.id, three, idempotency_key=None, now=now, today=TODAY, hold_minutes=15)
         results = await asyncio.gather(*((cut, hold) if round_ % 2 else (hold, cut)), return_exceptions=True)
         failed = [r for r in results if isinstance(r, Exception)]
@@ -280,12 +280,12 @@ async def test_capacity_and_sales_change_together_or_not_at_all(client):
     await make_booking(departure, await make_user("asha@example.com"), seats=3)
     now = datetime.now(UTC)
     with pytest.raises(ValidationError) as refused:
-        await change_departure(departure.id, DepartureChange(capacity=2, sales_closed=True), admin, now)
+        await change_departure(departure.id, DepartureChange(capacity=2, sales_closed=True), admin, now, TODAY)
     assert "the capacity cannot go below 3" in refused.value.errors["capacity"]
     unchanged = await Departure.get(id=departure.id)
     assert (unchanged.capacity, unchanged.sales_closed) == (10, False) and not await AuditLog.exists(entity="departure")
 
-    changed = await change_departure(departure.id, DepartureChange(capacity=6, sales_closed=True), admin, now)
+    changed = await change_departure(departure.id, DepartureChange(capacity=6, sales_closed=True), admin, now, TODAY)
     assert (changed.capacity, changed.sales_closed) == (6, True)
     actions = await AuditLog.filter(entity="departure").order_by("id").values_list("action", flat=True)
     assert actions == ["capacity_changed", "sales_closed"]

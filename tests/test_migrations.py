@@ -17,7 +17,7 @@ from tests.test_backup import PG_TABLES, TABLES, fetch, snapshot
 from yatri.db import apply_migrations, migration_names, migration_target, tortoise_config
 from yatri.models import (
     AccountToken, AuditLog, Booking, CatalogueVersion, Departure, Destination, LoginAttempt, Payment, RateCounter, RefreshToken, Refund,
-    Role, Session, Traveller, Trip, User, WebhookEvent,
+    Role, Session, Traveller, Trip, User, WaitlistEntry, WebhookEvent,
 )  # fmt: skip
 from yatri.services.booking import new_reference
 
@@ -54,6 +54,8 @@ async def _use_every_model() -> None:
     payment = await Payment.create(booking=booking, method="upi_qr", amount_paise=10_497_90, status="submitted", utr="412345678901")
     await Refund.create(booking=booking, payment=payment, amount_paise=9_448_11)
     await AuditLog.create(actor=user, entity="booking", entity_id=booking.reference, action="held", to_state="held")
+    await WaitlistEntry.create(departure=departure, user=user, party_size=2, status="waiting")
+    assert (await Departure.get(id=departure.id)).offer_hours == 12
 
     loaded = await Booking.get(id=booking.id).prefetch_related("travellers", "payments", "refunds", "departure__trip")
     assert loaded.total_paise == 10_497_90 and isinstance(loaded.total_paise, int)

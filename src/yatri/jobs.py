@@ -1,5 +1,5 @@
 """Periodic jobs that each server process runs beside its requests: expiring lapsed
-holds and cleaning up old rows. Each is a cleanup_ctx of the app (`create_app` wires
+holds, serving waiting lists and cleaning up old rows. Each is a cleanup_ctx of the app (`create_app` wires
 them); every round runs with the app's database and survives a failed round."""
 
 from __future__ import annotations
@@ -8,12 +8,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from yatri.db import database_context
 from yatri.keys import ClockKey, DatabaseKey, EventsKey, NotifierKey, SettingsKey
-from yatri.services import booking
+from yatri.services import booking, waitlist_offers
 from yatri.services.accounts import delete_expired_sessions, delete_old_login_attempts
 from yatri.services.events import publishing
 from yatri.services.limits import delete_old_counters
@@ -47,10 +48,14 @@ def run_every(
 
 async def expire_holds(app: web.Application):
     """cleanup_ctx: at start and every half minute, mark lapsed holds expired and tell the
-    traveller. (Seats of a lapsed hold stopped counting at its expiry time already.)"""
+    traveller (seats of a lapsed hold stopped counting at its expiry time already), then
+    lapse run-out waiting-list offers and offer the seats free now down each line."""
 
     async def expire(app: web.Application) -> None:
-        await booking.expire_lapsed_holds(app[ClockKey](), app[NotifierKey])
+        now = app[ClockKey]()
+        await booking.expire_lapsed_holds(now, app[NotifierKey])
+        today = now.astimezone(ZoneInfo(app[SettingsKey].timezone)).date()
+        await waitlist_offers.serve_lines(now, today, app[NotifierKey])
 
     task = run_every(app, EXPIRE_EVERY_SECONDS, expire, "expiring holds", at_start=True)
     yield

@@ -141,7 +141,7 @@ async def update_departure(request: web.Request, body: m.DepartureChange) -> m.A
     departure_id = _id(request, "departure")
     await departures.get_departure(departure_id)
     change = departures.DepartureChange(body.capacity, body.sales_closed)
-    await departures.change_departure(departure_id, change, api_user(request), now(request))
+    await departures.change_departure(departure_id, change, api_user(request), now(request), today(request), request.app[NotifierKey])
     return _departure(await departures.row(departure_id, now(request)))
 
 

@@ -19,6 +19,7 @@ from yatri.models.booking import (
 )
 from yatri.models.catalogue import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
 from yatri.models.limits import RateCounter
+from yatri.models.waitlist import WaitlistEntry, WaitlistStatus
 
 __all__ = [
     "AccountToken",
@@ -45,4 +46,6 @@ __all__ = [
     "Trip",
     "TripKind",
     "User",
+    "WaitlistEntry",
+    "WaitlistStatus",
 ]

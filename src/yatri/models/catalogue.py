@@ -92,6 +92,8 @@ class Departure(Model):
     sales_closed = fields.BooleanField(default=False)
     # The operator cancelled the run: every booking on it is cancelled and refunded in full.
     cancelled_at = fields.DatetimeField(null=True)
+    # How long seats freed for a waiting-list entry are held for it (services.waitlist).
+    offer_hours = fields.SmallIntField(default=12, db_default=12)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

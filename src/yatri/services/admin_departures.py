@@ -5,6 +5,7 @@ Every change is one transaction holding the departure's lock (`locked_departure`
 same lock a booking takes), writes one audit row and bumps the catalogue version, so the
 public pages show the change at once. Capacity never goes below the seats already held
 or sold: the count is taken under that lock, so a booking cannot slip in between.
+Seats a change frees (more capacity, sales reopened) go to the waiting list first.
 """
 
 from __future__ import annotations
@@ -23,14 +24,17 @@ from yatri.models import Booking, Departure, Trip, User
 from yatri.parsing import FieldError, day, record_id, single_line, whole_number
 from yatri.services import audit
 from yatri.services.booking import CANCELLABLE, cancel_booking
-from yatri.services.notify import Notifier, change
+from yatri.services.notify import Notifier
+from yatri.services.notify import change as notify_change
 from yatri.services.seats import left_of, seats_taken, seats_taken_by_departure
 from yatri.services.state import locked_departure
 from yatri.services.catalogue import MAX_PRICE_RUPEES, bump_version
 from yatri.services.money import paise_amount
 from yatri.services.paging import Page, paginate
+from yatri.services.waitlist_offers import close_line, offer_seats
 
 MAX_CAPACITY = 500
+MAX_OFFER_HOURS = 7 * 24
 PER_PAGE = 30
 CAPACITY_MESSAGE = f"Enter the number of seats, a whole number from 1 to {MAX_CAPACITY}."
 PRICE_HINT = "Leave it empty to use the trip's price."
@@ -205,26 +209,54 @@ class DepartureChange:
 
     capacity: int | None = None
     sales_closed: bool | None = None
+    offer_hours: int | None = None  # how long a waiting-list offer holds its seats
 
 
-async def change_departure(departure_id: int, change: DepartureChange, actor: User, now: datetime) -> Departure:
-    """Change the capacity and close or reopen sales together, under the departure's lock,
-    in one transaction, or neither; one audit row for each."""
-    try:
-        capacity = None if change.capacity is None else capacity_seats(change.capacity)
-    except FieldError as exc:
-        raise ValidationError({"capacity": str(exc)}) from None
-    async with locked_departure(departure_id) as departure:
+def offer_hours(hours: int | None) -> int:
+    return whole_number(hours, 1, MAX_OFFER_HOURS, f"Enter the hours an offer holds its seats, from 1 to {MAX_OFFER_HOURS}.")
+
+
+async def change_departure(
+    departure_id: int, change: DepartureChange, actor: User, now: datetime, today: date, notifier: Notifier | None = None
+) -> Departure:
+    """Change the capacity, close or reopen sales and the offer time together, under the
+    departure's lock, in one transaction, or nothing; one audit row for each. Seats free
+    afterwards are offered to the waiting list in the same transaction."""
+    errors: dict[str, str] = {}
+    capacity = _checked(errors, "capacity", capacity_seats, change.capacity)
+    hours = _checked(errors, "offer_hours", offer_hours, change.offer_hours)
+    if errors:
+        raise ValidationError(errors)
+    async with notify_change(notifier) as outgoing, locked_departure(departure_id) as departure:
         _check_not_cancelled(departure)
         if capacity is not None:
             await _set_capacity(departure, capacity, actor, now)
         if change.sales_closed is not None:
             await _set_sales_closed(departure, change.sales_closed, actor)
+        if hours is not None:
+            await _set_offer_hours(departure, hours, actor)
+        await offer_seats(departure, now, today, outgoing)
     return departure
 
 
-async def set_capacity(departure_id: int, capacity: int, actor: User, now: datetime) -> Departure:
-    return await change_departure(departure_id, DepartureChange(capacity=capacity), actor, now)
+def _checked(errors: dict[str, str], name: str, rule: Callable[[int], int], value: int | None) -> int | None:
+    try:
+        return None if value is None else rule(value)
+    except FieldError as exc:
+        errors[name] = str(exc)
+        return None
+
+
+async def set_capacity(departure_id: int, capacity: int, actor: User, now: datetime, today: date, notifier: Notifier | None = None) -> Departure:
+    return await change_departure(departure_id, DepartureChange(capacity=capacity), actor, now, today, notifier)
+
+
+async def _set_offer_hours(departure: Departure, hours: int, actor: User) -> None:
+    before = departure.offer_hours
+    if hours != before:
+        departure.offer_hours = hours
+        await departure.save(update_fields=["offer_hours", "updated_at"])
+        await audit.record("departure", departure.id, "offer_hours_changed", actor=actor, data={"before": {"offer_hours": before}, "after": {"offer_hours": hours}})
 
 
 async def _set_capacity(departure: Departure, capacity: int, actor: User, now: datetime) -> None:
@@ -262,7 +294,7 @@ async def cancel_departure(
     of what was paid, all in one transaction; each traveller is mailed once it commits.
     Returns the cancelled bookings."""
     reason = single_line(reason)[:200] or "The operator cancelled this departure"
-    async with change(notifier), locked_departure(departure_id) as departure:
+    async with notify_change(notifier) as outgoing, locked_departure(departure_id) as departure:
         _check_not_cancelled(departure)
         if departure.ends_on < today:
             raise Conflict("This departure is already over, so it cannot be cancelled.")
@@ -272,6 +304,7 @@ async def cancel_departure(
             await cancel_booking(b.reference, actor=actor, today=today, now=now, full_refund=True, reason=reason)
             for b in await bookings_to_cancel(departure.id)
         ]
+        await close_line(departure, actor, outgoing)
         await audit.record(
             "departure", departure.id, "cancelled", actor=actor,
             data={"before": {"cancelled_at": None}, "after": {"cancelled_at": now.isoformat()}, "reason": reason,

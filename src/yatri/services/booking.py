@@ -3,6 +3,7 @@
 Seats are never sold twice: every change that takes seats checks capacity (`seats`) and
 writes the booking in one transaction that holds a lock on the departure
 (`state.locked_departure`). Every status change goes through `state.set_status`.
+Seats that free up go to the departure's waiting list first (`waitlist_offers`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from yatri.services.state import (
     STATUS_LABELS, announce_booking, locked_booking, locked_departure, locked_departure_and_booking, set_status,
 )
 from yatri.services.travellers import TravellerInput, saved_details
+from yatri.services import waitlist_offers
 
 # No 0/O or 1/I, so a reference read out over the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -101,8 +103,11 @@ async def hold_seats(
             await departure.fetch_related("trip")
             check_bookable(departure, today)
             check_count(departure, len(travellers))
-            await check_seats_free(departure, len(travellers), now)
+            offer = await waitlist_offers.serve_line(user, departure, now, today, outgoing)
+            await check_seats_free(departure, len(travellers), now, offered=offer.party_size if offer else 0)
             booking = await _create_booking(user, departure, travellers, key, now, hold_minutes)
+            if offer:
+                await waitlist_offers.offer_taken(offer, booking, now, today, outgoing)
             outgoing.add(await booking_mail(booking, "held"))
     except IntegrityError:
         # The same key committed by a concurrent request between our check and our insert.
@@ -186,10 +191,10 @@ async def cancel_booking(
     reference: str, *, actor: User | None, today: date, now: datetime, full_refund: bool = False, reason: str = "",
     notifier: Notifier | None = None,
 ) -> Booking:
-    """Cancel a booking and release its seats, and tell the traveller. A pending Refund is
-    created for what the policy gives back (`full_refund`: everything paid or submitted, as
-    when the operator cancels the departure)."""
-    async with change(notifier) as outgoing, locked_booking(reference) as booking:
+    """Cancel a booking and release its seats (offered to the waiting list at once), and
+    tell the traveller. A pending Refund is created for what the policy gives back
+    (`full_refund`: everything paid or submitted, as when the operator cancels the departure)."""
+    async with change(notifier) as outgoing, locked_departure_and_booking(reference) as booking:
         if full_refund:
             _check_live(booking)
             refundable, percent = (PaymentStatus.VERIFIED, PaymentStatus.SUBMITTED), 100
@@ -210,6 +215,7 @@ async def cancel_booking(
             )  # fmt: skip
             await record("refund", refund.id, "created", None, RefundStatus.PENDING, actor=actor, data={"booking": reference, "amount_paise": amount})
         outgoing.add(await booking_mail(booking, "cancelled"))
+        await waitlist_offers.offer_seats(booking.departure, now, today, outgoing)
         return booking
 
 

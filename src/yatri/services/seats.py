@@ -1,7 +1,8 @@
 """Seat accounting, the one place seats are counted: which bookings take seats at a
-moment, how many are taken and left on a departure, and whether a booking whose hold
-lapsed may have its seats again. A check that leads to taking seats runs under the
-departure's lock (`state.locked_departure`), in the transaction that takes them.
+moment (and the seats a waiting-list offer holds, until it lapses), how many are taken
+and left on a departure, and whether a booking whose hold lapsed may have its seats
+again. A check that leads to taking seats runs under the departure's lock
+(`state.locked_departure`), in the transaction that takes them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from tortoise.functions import Sum
 from tortoise.queryset import ValuesQuery
 
 from yatri.errors import Conflict
-from yatri.models import Booking, BookingStatus, Departure
+from yatri.models import Booking, BookingStatus, Departure, WaitlistEntry, WaitlistStatus
 
 # Statuses whose seats count only until `hold_expires_at` (the hold, or the longer
 # verification window once a payment is submitted). Confirmed seats always count.
@@ -33,8 +34,9 @@ async def seats_taken_by_departure(departure_ids: Iterable[int], now: datetime) 
     taken = dict.fromkeys(ids, 0)
     if not ids:
         return taken
-    for row in await seats_taken_query(ids, now):
-        taken[row["departure_id"]] = int(row["seats_sum"] or 0)
+    for query in (seats_taken_query(ids, now), seats_offered_query(ids, now)):
+        for row in await query:
+            taken[row["departure_id"]] += int(row["seats_sum"] or 0)
     return taken
 
 
@@ -44,6 +46,16 @@ def seats_taken_query(departure_ids: list[int], now: datetime) -> ValuesQuery:
     return (
         Booking.filter(counting_bookings(now), departure_id__in=departure_ids)
         .annotate(seats_sum=Sum("seats"))
+        .group_by("departure_id")
+        .values("departure_id", "seats_sum")
+    )
+
+
+def seats_offered_query(departure_ids: list[int], now: datetime) -> ValuesQuery:
+    """Seats held for waiting-list entries whose offer has not lapsed at `now`."""
+    return (
+        WaitlistEntry.filter(status=WaitlistStatus.OFFERED, offer_expires_at__gt=now, departure_id__in=departure_ids)
+        .annotate(seats_sum=Sum("party_size"))
         .group_by("departure_id")
         .values("departure_id", "seats_sum")
     )
@@ -62,9 +74,10 @@ async def seats_left(departure: Departure, now: datetime) -> int:
     return left_of(departure, await seats_taken(departure.id, now))
 
 
-async def check_seats_free(departure: Departure, seats: int, now: datetime) -> None:
-    """SeatsUnavailable unless `seats` more fit on the departure; call under its lock."""
-    left = await seats_left(departure, now)
+async def check_seats_free(departure: Departure, seats: int, now: datetime, *, offered: int = 0) -> None:
+    """SeatsUnavailable unless `seats` more fit on the departure; call under its lock.
+    `offered`: seats a waiting-list offer holds for this booker, theirs to take."""
+    left = await seats_left(departure, now) + offered
     if seats > left:
         raise SeatsUnavailable(left)
 

@@ -23,6 +23,8 @@ from yatri.services.seats import SeatsUnavailable, seats_left
 from yatri.services.state import STATUS_LABELS
 from yatri.services.travellers import FIELDS, GENDERS, saved_details, validate_travellers
 from yatri.services.views import booking_view
+from yatri.services.waitlist import my_places
+from yatri.services.waitlist_offers import live_offer
 from yatri.web import clock
 from yatri.web.auth import current_user, flash, require_login
 from yatri.web.clients import costly
@@ -43,8 +45,11 @@ def _departure_id(request: web.Request) -> int:
 
 
 async def _departure_context(request: web.Request) -> dict:
+    """The departure, and the seats left for this traveller (with those held for them by a
+    waiting-list offer)."""
     departure = await service.bookable_departure(_departure_id(request), clock.today(request))
-    left = await seats_left(departure, clock.now(request))
+    offer = await live_offer(current_user(request), departure.id, clock.now(request))
+    left = await seats_left(departure, clock.now(request)) + (offer.party_size if offer else 0)
     limit = max(min(departure.trip.max_per_booking, left), 0)
     return {"departure": departure, "trip": departure.trip, "seats_left": left, "max_count": limit}
 
@@ -158,7 +163,8 @@ async def confirm(request: web.Request) -> web.Response:
 @require_login
 async def my_bookings(request: web.Request) -> web.Response:
     mine = await service.my_bookings(current_user(request), clock.today(request))
-    return render(request, "pages/bookings.html", {"mine": mine, "labels": STATUS_LABELS})
+    waiting = await my_places(current_user(request))
+    return render(request, "pages/bookings.html", {"mine": mine, "labels": STATUS_LABELS, "waiting": waiting, "now": clock.now(request)})
 
 
 async def _booking_context(request: web.Request) -> dict:

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from yatri.api.routes import add_api_routes
 from yatri.keys import StaticKey
-from yatri.web import accounts, bookings, catalogue, google, ops, pages, payments, seo
+from yatri.web import accounts, bookings, catalogue, google, ops, pages, payments, seo, waitlist
 from yatri.web.admin import add_admin_routes
 
 
@@ -47,6 +47,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/departures/{id:[0-9]+}/book", bookings.book_page, name="book")
     app.router.add_post("/departures/{id:[0-9]+}/book/review", bookings.review)
     app.router.add_post("/departures/{id:[0-9]+}/book", bookings.confirm)
+    app.router.add_get("/departures/{id:[0-9]+}/waitlist", waitlist.page, name="waitlist")
+    app.router.add_post("/departures/{id:[0-9]+}/waitlist", waitlist.join)
+    app.router.add_post("/departures/{id:[0-9]+}/waitlist/leave", waitlist.leave)
     app.router.add_get("/bookings", bookings.my_bookings, name="bookings")
     app.router.add_get("/bookings/{ref}", bookings.booking_page, name="booking")
     app.router.add_get("/bookings/{ref}/travellers", bookings.travellers_page)

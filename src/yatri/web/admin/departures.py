@@ -15,7 +15,9 @@ from aiohttp import web
 
 from yatri.errors import Conflict, ValidationError
 from yatri.keys import NotifierKey
+from yatri.parsing import number_or
 from yatri.services import admin_departures as service
+from yatri.services import waitlist
 from yatri.web.admin import forms
 from yatri.web.admin.common import admin as current_admin
 from yatri.web.admin.common import now, today
@@ -63,7 +65,8 @@ async def detail(request: web.Request, *, status: int = 200, errors: dict | None
     row = await service.row(request.match_info["id"], now(request))
     bookings = await row.departure.bookings.all().order_by("id")
     context = {
-        "row": row, "bookings": bookings, "back": _page_url(row.departure.id),
+        "row": row, "bookings": bookings, "back": _page_url(row.departure.id), "line": await waitlist.line(row.departure.id),
+        "now": now(request), "line_labels": waitlist.STATUS_LABELS,
         "row_errors": {row.departure.id: errors or {}}, "row_typed": {row.departure.id: typed or {}},
     }  # fmt: skip
     return render(request, "admin/departure.html", context, status=status)
@@ -100,14 +103,24 @@ async def _row(request: web.Request, departure_id: int, back: str, errors: dict 
 
 
 async def _capacity(request: web.Request, departure_id: int, form) -> str:
-    departure = await service.set_capacity(departure_id, forms.capacity(form), current_admin(request), now(request))
+    departure = await service.set_capacity(departure_id, forms.capacity(form), current_admin(request), now(request), today(request), request.app[NotifierKey])
     return f"Capacity is now {departure.capacity} seats."
 
 
 async def _sales(request: web.Request, departure_id: int, form) -> str:
     closed = form.get("closed") == "1"
-    await service.change_departure(departure_id, service.DepartureChange(sales_closed=closed), current_admin(request), now(request))
+    await service.change_departure(
+        departure_id, service.DepartureChange(sales_closed=closed), current_admin(request), now(request), today(request), request.app[NotifierKey]
+    )
     return "Sales closed: travellers can no longer book it." if closed else "Sales reopened."
+
+
+async def _offer_hours(request: web.Request, departure_id: int, form) -> str:
+    hours = number_or(str(form.get("offer_hours", "")), 0)  # unreadable: 0, refused with the rule's message
+    departure = await service.change_departure(
+        departure_id, service.DepartureChange(offer_hours=hours), current_admin(request), now(request), today(request), request.app[NotifierKey]
+    )
+    return f"Waiting-list offers now hold their seats for {departure.offer_hours} hours."
 
 
 async def cancel_page(request: web.Request, *, status: int = 200, error: str = "") -> web.Response:
@@ -140,6 +153,7 @@ def routes() -> list[tuple[str, str, Any, str]]:
         ("GET", "/admin/departures/{id:[0-9]+}", detail, "admin_departure"),
         ("POST", "/admin/departures/{id:[0-9]+}/capacity", _row_change(_capacity), "admin_departure_capacity"),
         ("POST", "/admin/departures/{id:[0-9]+}/sales", _row_change(_sales), "admin_departure_sales"),
+        ("POST", "/admin/departures/{id:[0-9]+}/offer-hours", _row_change(_offer_hours), "admin_departure_offer_hours"),
         ("GET", "/admin/departures/{id:[0-9]+}/cancel", cancel_page, "admin_departure_cancel_page"),
         ("POST", "/admin/departures/{id:[0-9]+}/cancel", cancel, "admin_departure_cancel"),
     ]
