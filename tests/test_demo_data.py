@@ -64,3 +64,30 @@ def test_demo_data_command_prints_the_admin_login(tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert refused.returncode == 2 and "refuses to run in production" in refused.stderr
+
+
+async def test_demo_data_draws_pictures_for_every_trip_and_destination_once(client, tmp_path):
+    from yatri.services.media import LocalMediaStore
+
+    store = LocalMediaStore(tmp_path / "media")
+    await load_demo_data(store=store)
+    files = sorted(p.name for p in (tmp_path / "media").rglob("*.webp"))
+    trips, places = await Trip.all(), await Destination.all()
+    assert all(len(trip.images) == 2 for trip in trips) and all(len(place.images) == 1 for place in places)
+    names = {v["url"].removeprefix("/media/") for item in [*trips, *places] for image in item.images for v in image["variants"]}
+    assert all(store.path_of(name) is not None for name in names)
+    assert len({trip.images[0]["id"] for trip in trips}) == len(trips)  # a different picture for each
+    assert trips[0].images[0]["alt"] and trips[0].images[0]["width"] >= 1000
+    page = await (await client.get(f"/trips/{trips[0].slug}")).text()
+    assert trips[0].images[0]["variants"][0]["url"] in page
+    await load_demo_data(store=store)  # a second run adds no files and keeps the pictures
+    assert sorted(p.name for p in (tmp_path / "media").rglob("*.webp")) == files
+    assert [t.images for t in await Trip.all()] == [t.images for t in trips]
+
+
+async def test_a_trip_without_photos_shows_a_styled_placeholder(client):
+    await load_demo_data()
+    html = await (await client.get("/trips")).text()
+    assert html.count('class="img-placeholder card-img" aria-hidden="true"') >= 1
+    trip = await Trip.filter(is_published=True).first()
+    assert 'class="img-placeholder hero-img"' in await (await client.get(f"/trips/{trip.slug}")).text()

@@ -17,7 +17,7 @@ from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, EventsKey, Medi
 from yatri.services.catalogue import EventVersion, QueryCache
 from yatri.services.events import Events, PostgresListener, listener_dsn
 from yatri.services.google import OidcProvider
-from yatri.services.media import MAX_UPLOAD_BYTES, CloudinaryMediaStore, LocalMediaStore
+from yatri.services.media import MAX_UPLOAD_BYTES, store_for
 from yatri.services.notify import Notifier
 from yatri.settings import Settings
 from yatri.web import filters, seo
@@ -67,9 +67,7 @@ def create_app(settings: Settings) -> web.Application:
     # other process is seen too (events reach only the process that made them there).
     app[CatalogueCacheKey] = QueryCache(source=None if settings.is_sqlite else EventVersion(app[EventsKey]))
     app[PageCacheKey] = PageCache()
-    app[MediaKey] = (
-        CloudinaryMediaStore(settings.cloudinary_url) if settings.cloudinary_url else LocalMediaStore(settings.var_dir / "media")
-    )
+    app[MediaKey] = store_for(settings.cloudinary_url, settings.var_dir)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_events)
     app.on_shutdown.append(_end_streams)

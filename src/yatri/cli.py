@@ -123,7 +123,10 @@ def _demo_data(settings: Settings, args) -> None:
         raise SettingsError("demo-data loads a known admin password; it refuses to run in production")
     from yatri.demo import load_demo_data
 
-    summary = asyncio.run(_with_database(settings, load_demo_data))
+    from yatri.services.media import store_for
+
+    store = store_for(settings.cloudinary_url, settings.var_dir)
+    summary = asyncio.run(_with_database(settings, load_demo_data, None, store))
     print(
         f"demo data: {summary.destinations} destinations, {summary.trips} trips, "
         f"{summary.departures} departures ({summary.bookings_added} bookings added)"

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from yatri.demo_catalogue import DESTINATIONS, DEMO_TRAVELLERS, TRIPS
+from yatri.demo_images import scene
 from yatri.models import (
     Booking,
     BookingStatus,
@@ -24,6 +25,7 @@ from yatri.services.accounts import create_admin
 from yatri.services.audit import record
 from yatri.services.booking import new_reference
 from yatri.services.catalogue import bump_version
+from yatri.services.media import MediaStore
 from yatri.services.pricing import departure_breakdown
 
 ADMIN_EMAIL = "admin@yatri.example"
@@ -45,7 +47,9 @@ class DemoSummary:
     admin_password: str
 
 
-async def load_demo_data(today: date | None = None) -> DemoSummary:
+async def load_demo_data(today: date | None = None, store: MediaStore | None = None) -> DemoSummary:
+    """The demo catalogue, bookings and admin; with a media `store`, drawn pictures
+    (yatri.demo_images) for every trip and destination that has none."""
     today = today or datetime.now(UTC).date()
     async with in_transaction():
         destinations = {}
@@ -73,6 +77,8 @@ async def load_demo_data(today: date | None = None) -> DemoSummary:
                     bookings_added += await _fill(departure, seats, travellers, index + position)
         admin, _ = await create_admin(ADMIN_EMAIL, ADMIN_PASSWORD, name="Yatri Operator")
         await bump_version()  # every process drops its cached catalogue queries
+    if store is not None:
+        await _add_pictures(store)
     return DemoSummary(
         destinations=await Destination.all().count(),
         trips=await Trip.all().count(),
@@ -81,6 +87,21 @@ async def load_demo_data(today: date | None = None) -> DemoSummary:
         admin_email=admin.email,
         admin_password=ADMIN_PASSWORD,
     )
+
+
+async def _add_pictures(store: MediaStore) -> None:
+    """Two pictures per trip (a cover and one more for the gallery) and one per destination,
+    stored before the rows name them."""
+    for place in [d for d in await Destination.all() if not d.images]:
+        image = await store.store(scene(place.slug, "trek", place.slug), alt=f"Hills at {place.name}")
+        await Destination.filter(id=place.id).update(images=[image])
+    for trip in [t for t in await Trip.all().select_related("destination") if not t.images]:
+        images = [
+            await store.store(scene(f"{trip.slug}-{n}", trip.kind, trip.destination.slug), alt=f"{trip.title}: view {n}")
+            for n in (1, 2)
+        ]
+        await Trip.filter(id=trip.id).update(images=images)
+    await bump_version()
 
 
 def _departure_dates(index: int, every: int, today: date) -> list[date]:

@@ -48,6 +48,11 @@ class MediaStore(Protocol):
     async def delete(self, image: dict) -> None: ...
 
 
+def store_for(cloudinary_url: str, var_dir: Path) -> MediaStore:
+    """Cloudinary when CLOUDINARY_URL is set, else the local store under var/media."""
+    return CloudinaryMediaStore(cloudinary_url) if cloudinary_url else LocalMediaStore(var_dir / "media")
+
+
 def srcset(image: dict) -> str:
     return ", ".join(f"{v['url']} {v['width']}w" for v in image.get("variants", []))
 
