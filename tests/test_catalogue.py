@@ -306,3 +306,19 @@ async def test_the_destination_choices_keep_their_size_however_many_destinations
     assert f'value="{left_out}" selected' in filtered and slugs_in(filtered) == [f"walk-{left_out.split('-')[1]}"]
     home = await (await client.get("/")).text()
     assert home.split('id="places-heading"')[1].count("<li>") == catalogue.MAX_DESTINATION_CHOICES
+
+
+async def test_card_next_departure_skips_sold_out_and_closed_runs(client):
+    trips = await make_catalogue()
+    first, second = await Departure.filter(trip=trips["hampta-pass-trek"]).order_by("starts_on")
+    third = await Departure.create(
+        trip=trips["hampta-pass-trek"], starts_on=second.starts_on + timedelta(days=10),
+        ends_on=second.starts_on + timedelta(days=14), capacity=5,
+    )  # fmt: skip
+    await book(first, first.capacity)  # sold out
+    second.sales_closed = True
+    await second.save()
+    await catalogue.bump_version()
+    html = await (await client.get("/trips?q=hampta")).text()
+    assert "next " + third.starts_on.strftime("%d %b") in html
+    assert "next " + first.starts_on.strftime("%d %b") not in html and "next " + second.starts_on.strftime("%d %b") not in html

@@ -62,3 +62,12 @@ def test_production_start_without_secret_exits_with_one_line(tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip() == "yatri: error: SECRET_KEY must be set to a long random value in production"
     assert not (tmp_path / "x.db").exists()
+
+
+def test_operator_contact_is_read_and_checked():
+    settings = Settings.from_env({"OPERATOR_PHONE": "+91 80 1234 5678", "OPERATOR_WHATSAPP": "918012345678", "OPERATOR_EMAIL": "desk@trek.example"})
+    assert (settings.operator_phone, settings.operator_whatsapp, settings.operator_email) == ("+91 80 1234 5678", "918012345678", "desk@trek.example")
+    with pytest.raises(SettingsError, match="OPERATOR_WHATSAPP"):
+        Settings.from_env({"OPERATOR_WHATSAPP": "+91 98765"})
+    with pytest.raises(SettingsError, match="OPERATOR_EMAIL"):
+        Settings.from_env({"OPERATOR_EMAIL": "not an address"})

@@ -17,6 +17,8 @@ from yatri.parsing import FieldError, whole_number
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 GOOGLE_METADATA_URL = "https://accounts.google.com/.well-known/openid-configuration"
 ENVIRONMENTS = ("development", "production")
+_WHATSAPP = re.compile(r"[1-9][0-9]{7,14}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 _VPA = re.compile(r"^[A-Za-z0-9.\-_]{2,256}@[A-Za-z][A-Za-z0-9]{1,63}$")
 
 
@@ -35,6 +37,11 @@ class Settings:
     mail_from: str = "Yatri <no-reply@yatri.example>"
     upi_vpa: str = "yatri.demo@okaxis"
     upi_payee_name: str = "Yatri Demo Travels"
+    # The operator's contact on trip pages: a phone number as shown, a WhatsApp number in
+    # international digits (wa.me links), an email address. Empty ones are left out.
+    operator_phone: str = "+91 98765 43210"
+    operator_whatsapp: str = "919876543210"
+    operator_email: str = "hello@yatri.example"
     google_client_id: str = ""
     google_client_secret: str = ""
     oidc_metadata_url: str = GOOGLE_METADATA_URL
@@ -82,6 +89,9 @@ class Settings:
             "mail_from": "MAIL_FROM",
             "upi_vpa": "UPI_VPA",
             "upi_payee_name": "UPI_PAYEE_NAME",
+            "operator_phone": "OPERATOR_PHONE",
+            "operator_whatsapp": "OPERATOR_WHATSAPP",
+            "operator_email": "OPERATOR_EMAIL",
             "google_client_id": "GOOGLE_CLIENT_ID",
             "google_client_secret": "GOOGLE_CLIENT_SECRET",
             "oidc_metadata_url": "OIDC_METADATA_URL",
@@ -140,6 +150,10 @@ class Settings:
             raise SettingsError("CLOUDINARY_URL must look like cloudinary://API_KEY:API_SECRET@CLOUD_NAME")
         if self.upi_vpa and not _VPA.match(self.upi_vpa):
             raise SettingsError(f"UPI_VPA must look like name@bank, not {self.upi_vpa!r}")
+        if self.operator_whatsapp and not _WHATSAPP.fullmatch(self.operator_whatsapp):
+            raise SettingsError(f"OPERATOR_WHATSAPP takes the number in international digits, like 919876543210, not {self.operator_whatsapp!r}")
+        if self.operator_email and not _EMAIL.fullmatch(self.operator_email):
+            raise SettingsError(f"OPERATOR_EMAIL must be an email address, not {self.operator_email!r}")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):

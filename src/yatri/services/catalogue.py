@@ -17,13 +17,13 @@ import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q, RawSQL, Subquery
-from tortoise.functions import Count, Min
+from tortoise.functions import Count
 
 from yatri.errors import NotFound
 from yatri.models import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
@@ -445,16 +445,23 @@ async def _page_ids(filters: TripFilters, today: date, offset: int, limit: int) 
     return [(r["id"], nexts.get(r["id"])) for r in rows]
 
 
-async def _next_departures(trip_ids: list[int], today: date) -> dict[int, date]:
+async def _next_departures(trip_ids: list[int], today: date, now: datetime | None = None) -> dict[int, date]:
+    """Each trip's next departure a traveller can book: listed, sales open, seats left.
+    (Computed when the page is built: a run that sells out later still shows until the
+    catalogue changes or the day turns.)"""
     if not trip_ids:
         return {}
-    rows = (
-        await Departure.filter(booking.listed_departures(today), trip_id__in=trip_ids)
-        .annotate(first=Min("starts_on"))
-        .group_by("trip_id")
-        .values("trip_id", "first")
+    runs = await (
+        Departure.filter(booking.listed_departures(today), sales_closed=False, trip_id__in=trip_ids)
+        .order_by("starts_on")
+        .values("id", "trip_id", "starts_on", "capacity")
     )
-    return {r["trip_id"]: _as_date(r["first"]) for r in rows}
+    taken = await seats_taken_by_departure([r["id"] for r in runs], now or datetime.now(UTC))
+    nexts: dict[int, date] = {}
+    for run in runs:
+        if run["trip_id"] not in nexts and run["capacity"] - taken[run["id"]] > 0:
+            nexts[run["trip_id"]] = _as_date(run["starts_on"])
+    return nexts
 
 
 def _as_date(value: date | str) -> date:
@@ -535,7 +542,7 @@ async def home_page(today: date, now: datetime, cache: QueryCache | None = None,
     async def load_featured() -> list[TripCard]:
         # Featured trips first, topped up with others when the operator featured too few.
         trips = await Trip.filter(is_published=True).select_related("destination").order_by("-featured", "title").limit(featured)
-        nexts = await _next_departures([t.id for t in trips], today)
+        nexts = await _next_departures([t.id for t in trips], today, now)
         return [TripCard(t, nexts.get(t.id)) for t in trips]
 
     async def load_upcoming() -> list[Departure]:

@@ -28,6 +28,7 @@ def install(env: jinja2.Environment, settings: Settings, static: StaticAssets) -
     env.globals["static_url"] = static.url
     env.globals["site_name"] = "Yatri"
     env.globals["base_url"] = settings.base_url
+    env.globals["operator"] = {"phone": settings.operator_phone, "whatsapp": settings.operator_whatsapp, "email": settings.operator_email}
     env.globals["cover_url"] = lambda images: seo.cover_url(images, settings.base_url)
     env.filters["srcset"] = media.srcset
     env.filters["image_src"] = media.src
