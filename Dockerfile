@@ -22,6 +22,7 @@ COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
 COPY --from=vendor /build/node_modules/htmx.org/dist/htmx.min.js ./static/vendor/htmx.min.js
+COPY --from=vendor /build/node_modules/htmx.org/dist/ext/hx-sse.min.js ./static/vendor/hx-sse.min.js
 # var/ holds the SQLite file and var/media the photos: both volumes, writable by yatri
 RUN mkdir -p var/media && chown -R yatri:yatri var
 USER yatri

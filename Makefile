@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-VENDOR := static/vendor/htmx.min.js
+# htmx and its SSE extension (live updates), copied from node_modules, never committed.
+VENDOR := static/vendor/htmx.min.js static/vendor/hx-sse.min.js
 
 .PHONY: run test setup migrate demo-data migrations bench bench-scale fuzz clean
 
@@ -24,10 +25,11 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-$(VENDOR): package.json package-lock.json
+$(VENDOR) &: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/htmx.org/dist/ext/hx-sse.min.js static/vendor/hx-sse.min.js
 	touch $(VENDOR)
 
 migrate: setup

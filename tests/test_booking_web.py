@@ -233,8 +233,8 @@ async def test_ids_too_big_for_the_database_are_404_not_500(client):
 
 
 async def test_htmx_gets_the_booking_state_alone_and_a_lapsed_hold_says_so(client):
-    """What the countdown asks for at zero: the state fragment, expired before the
-    background task has run, with what can still be done."""
+    """What the countdown asks for at zero (and a live event): the state fragment, expired
+    before the background task has run, with what can still be done."""
     user = await make_user()
     booking = await hold_at(user, await make_departure(), now=datetime.now(UTC) - timedelta(minutes=16))
     await login(client, user)
@@ -243,7 +243,11 @@ async def test_htmx_gets_the_booking_state_alone_and_a_lapsed_hold_says_so(clien
     assert "Hold expired" in live and "Seats held" not in live and "the hold has lapsed" in live
     assert "no longer reserved" in live and f'href="/bookings/{booking.reference}/pay"' in live
     page = await (await client.get(f"/bookings/{booking.reference}")).text()
-    assert live.strip() in page  # the page includes the same fragment
+    status, _, payment = live.partition('<section class="booking-payment"')
+    assert status.strip() in page  # the page includes the same fragment
+    # and the payment section, which htmx swaps out of band (a live event: paid, verified)
+    assert ' hx-swap-oob="true"' in payment and "Not paid yet" in payment
+    assert ('<section class="booking-payment"' + payment.replace(' hx-swap-oob="true"', "")).strip() in page
 
 
 async def test_a_confirm_refused_as_expired_comes_back_as_the_details_form_with_every_value(client):

@@ -1,11 +1,12 @@
 """Caddy (Debian's package) in front of `yatri serve --workers 2` on loopback, with
 `tls internal`: HTTPS, the HTTP to HTTPS redirect, X-Forwarded-For and -Proto believed
 only from TRUSTED_PROXIES, and Secure session cookies (in production always, elsewhere
-when a trusted proxy says the client used HTTPS). (Server-sent events through
-the proxy are not tested: Yatri has no SSE endpoint yet.)"""
+when a trusted proxy says the client used HTTPS), and live-update streams (server-sent
+events) passed through unbuffered: an event reaches the client while the stream is open."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -17,10 +18,12 @@ import time
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import pytest
 
 from tests.live import LiveServer
 from tests.smtp import free_port
+from yatri.services.events import CHANNEL, listener_dsn
 
 TEMPLATE = Path(__file__).with_name("Caddyfile.template")
 PRODUCTION = {
@@ -116,5 +119,36 @@ async def test_caddy_serves_yatri_over_https(shared_database_url, tmp_path):
                     assert response.status == 200
             async with http.get(https + "/metrics") as response:
                 assert response.status == 404  # blocked at the proxy
+            await event_through_the_proxy(http, https + "/live/seats?d=7", shared_database_url)
         assert client_addresses(app, "/healthz")[-1] == "203.0.113.7"  # Caddy is in TRUSTED_PROXIES
         assert client_addresses(untrusted, "/healthz")[-1] == "127.0.0.1"  # without it, the header is ignored
+
+
+async def event_through_the_proxy(http: aiohttp.ClientSession, url: str, database_url: str) -> None:
+    """Open a live stream through the proxy, commit a change (a NOTIFY from another process,
+    as a worker's change would send): its event arrives while the stream stays open."""
+    async with http.get(url, headers={"Accept": "text/event-stream"}) as response:
+        assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+        assert "Content-Encoding" not in response.headers  # Caddy's encode leaves the stream alone
+        await asyncio.sleep(0.5)  # the worker has subscribed
+        sent = time.monotonic()
+        connection = await asyncpg.connect(listener_dsn(database_url))
+        try:
+            await connection.execute("SELECT pg_notify($1, 'departure:7')", CHANNEL)
+        finally:
+            await connection.close()
+        async with asyncio.timeout(5):
+            line = await response.content.readline()
+            while line.strip() != b"event: seats-changed":
+                line = await response.content.readline()
+        assert time.monotonic() - sent < 2 and not response.content.at_eof()
+
+
+def test_nginx_passes_live_streams_unbuffered():
+    """nginx is not installed here, so its configuration is read: the stream location
+    turns buffering off and waits longer than the heartbeat interval."""
+    config = (Path(__file__).parents[1] / "deploy" / "nginx.conf").read_text()
+    location = config[config.index("location /live/ {") :]
+    location = location[: location.index("}")]
+    assert "proxy_buffering off;" in location and "proxy_read_timeout 1h;" in location
+    assert "proxy_pass http://yatri;" in location

@@ -91,7 +91,10 @@ def send(server: FuzzServer, request: Request) -> tuple[int, dict[str, str], byt
     try:
         connection.request(request.method, request.path, body=request.body or None, headers=headers)
         response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        if headers.get("content-type", "").startswith("text/event-stream"):  # a live stream (web/live.py) never ends
+            return response.status, headers, b""
+        return response.status, headers, response.read()
     finally:
         connection.close()
 

@@ -164,7 +164,8 @@ async def confirm(request: web.Request) -> web.Response:
 async def my_bookings(request: web.Request) -> web.Response:
     mine = await service.my_bookings(current_user(request), clock.today(request))
     waiting = await my_places(current_user(request))
-    return render(request, "pages/bookings.html", {"mine": mine, "labels": STATUS_LABELS, "waiting": waiting, "now": clock.now(request)})
+    context = {"mine": mine, "labels": STATUS_LABELS, "waiting": waiting, "now": clock.now(request)}
+    return render(request, "pages/bookings.html", context, fragment="fragments/my_bookings.html")
 
 
 async def _booking_context(request: web.Request) -> dict:
@@ -176,10 +177,11 @@ async def _booking_context(request: web.Request) -> dict:
 
 @require_login
 async def booking_page(request: web.Request) -> web.Response:
-    """The booking; to htmx (its countdown reached zero) only its state and what can be done."""
+    """The booking; to htmx (its countdown reached zero, or it changed) only its state and
+    payments."""
     ctx = await _booking_context(request)
     if wants_fragment(request):
-        return render(request, "pages/booking.html", ctx, fragment="fragments/booking_status.html")
+        return render(request, "pages/booking.html", ctx, fragment="fragments/booking_live.html")
     ctx["timeline"] = await service.timeline(ctx["booking"])
     return render(request, "pages/booking.html", ctx)
 

@@ -23,7 +23,7 @@ from yatri.services.catalogue import TripFilters
 from yatri.services.catalogue_query import parse_filters
 from yatri.web import clock
 from yatri.web.page_cache import Page, cacheable, render_anonymous, respond
-from yatri.web.render import is_htmx, render
+from yatri.web.render import is_htmx, render, wants_fragment
 
 REVALIDATE = "private, no-cache"
 SHORT = "private, max-age=30"
@@ -132,12 +132,14 @@ async def trip(request: web.Request) -> web.Response:
     cache = request.app[CatalogueCacheKey]
     page = await catalogue.trip_page(request.match_info["slug"], today, now, cache)
     seats = tuple((view.departure.id, view.seats_left) for view in page.departures)
-    key = ("trip", cache.version, today, page.trip.slug, seats)
+    # htmx (a live seats event, web/live.py) gets only the dates and seats fragment
+    template = "fragments/trip_dates.html" if wants_fragment(request) else "pages/trip.html"
+    key = ("trip", cache.version, today, page.trip.slug, seats, template)
 
     async def build(draw: Draw) -> Page:
         settings = request.app[SettingsKey]
         data = seo.trip_data(page.trip, page.departures, settings.base_url, settings.upi_payee_name)
-        return Page.of(draw(request, "pages/trip.html", {"page": page, "trip": page.trip, "structured_data": data}))
+        return Page.of(draw(request, template, {"page": page, "trip": page.trip, "structured_data": data}))
 
     return await cached_page(request, key, build, REVALIDATE)
 

@@ -43,6 +43,9 @@ class Metrics:
             "yatri_http_requests_in_progress", "HTTP requests being answered", registry=self.registry,
             multiprocess_mode="livesum",
         )  # fmt: skip
+        self.streams = Gauge(
+            "yatri_sse_connections", "Live-update (SSE) streams open", registry=self.registry, multiprocess_mode="livesum"
+        )
         self.exposed = self._exposed_registry()
 
     def _exposed_registry(self) -> CollectorRegistry:

@@ -6,6 +6,7 @@ from yatri.api.routes import add_api_routes
 from yatri.keys import StaticKey
 from yatri.web import accounts, bookings, catalogue, google, ops, pages, payments, seo, waitlist
 from yatri.web.admin import add_admin_routes
+from yatri.web.live import add_live_routes
 
 
 def add_routes(app: web.Application) -> None:
@@ -64,3 +65,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/payments/webhook/razorpay", payments.razorpay_webhook, name="razorpay_webhook")
 
     add_admin_routes(app)
+    add_live_routes(app)

@@ -40,4 +40,4 @@ def chart_bars(per_day: list[tuple[date, int]]) -> list[Bar]:
 async def dashboard(request: web.Request) -> web.Response:
     data = await admin_ops.dashboard(now(request), zone(request))
     context = {"data": data, "bars": chart_bars(data.revenue_by_day), "chart": (CHART_WIDTH, CHART_HEIGHT)}
-    return render(request, "admin/dashboard.html", context)
+    return render(request, "admin/dashboard.html", context, fragment="fragments/admin/dashboard.html")

@@ -37,7 +37,7 @@ async def _queue_context() -> dict:
 
 
 async def queue(request: web.Request) -> web.Response:
-    return render(request, "admin/payments.html", await _queue_context())
+    return render(request, "admin/payments.html", await _queue_context(), fragment="fragments/admin/payment_queue.html")
 
 
 async def _row_answer(
