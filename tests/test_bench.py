@@ -31,3 +31,17 @@ def test_parse_wrk_reads_rate_latency_in_ms_and_failures():
 def test_parse_wrk_counts_no_failures_in_a_clean_report():
     clean = "\n".join(line for line in REPORT.splitlines() if "errors" not in line and "Non-2xx" not in line)
     assert parse_wrk(clean).bad == 0
+
+
+async def test_the_sse_bench_runs_small_and_every_stream_hears_every_change(database_url, tmp_path):
+    """bench/sse.py, small: on PostgreSQL two workers (changes on the first reach the
+    second's streams through NOTIFY), on SQLite one."""
+    from bench.sse import run
+
+    workers = 1 if database_url.startswith("sqlite") else 2
+    result = await run(database_url, workers, streams=6, rounds=2, var=tmp_path)
+    assert result.missed == 0
+    assert len(result.deliveries) == 12 and len(result.last) == 2
+    assert all(0 < delay < 5 for delay in result.deliveries)
+    assert len(result.rss_open_kib) == workers and all(kib > 10_000 for kib in result.rss_open_kib)
+    assert "p99" in result.report("smoke")
