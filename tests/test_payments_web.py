@@ -242,3 +242,33 @@ async def test_after_the_session_ended_logging_in_again_returns_to_the_pay_form_
     form = await (await client.get(f"/bookings/{booking.reference}/pay")).text()
     assert 'name="utr" type="text" value="401234567890"' in form
     assert (await Booking.get(id=booking.id)).status == BookingStatus.HELD  # nothing was sent yet
+
+
+async def test_an_htmx_post_after_the_session_ended_keeps_its_values_for_the_page_after_login(client):
+    """An htmx form (the operator's reject reason) sent after the session ended: nothing is
+    done, the form stays as typed (the answer goes to #flash), and logging in again through
+    the message's link returns to the page with the values kept for it."""
+    booking = await held_booking()
+    payment = await submitted_payment(booking, "401234567890")
+    ops = await operator()
+    token = await login(client, ops)
+    await SessionRow.all().delete()
+    refused = await client.post(
+        f"/admin/payments/{payment.id}/reject", data={"reason": "No credit yet", "csrf_token": token},
+        headers={"HX-Request": "true", "HX-Current-URL": f"{client.make_url('/admin/payments')}", "X-CSRF-Token": token},
+    )  # fmt: skip
+    assert refused.status == 403 and refused.headers["HX-Retarget"] == "#flash"
+    html = await refused.text()
+    assert "your session ended, so nothing was sent" in html and 'href="/login?next=/admin/payments"' in html
+    assert (await Payment.get(id=payment.id)).status == PaymentStatus.SUBMITTED
+    login_page = await (await client.get("/login?next=/admin/payments")).text()
+    logged_in = await client.post(
+        "/login", data={"email": ops.email, "password": PASSWORD, "next": "/admin/payments", "csrf_token": csrf_in(login_page)},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert logged_in.headers["Location"] == "/admin/payments"
+    session = await SessionRow.all().first()
+    assert session is not None and "No credit yet" in str(session.data)  # kept for the page's first full render
+    page = await client.get("/admin/payments")
+    assert page.status == 200
+    assert "No credit yet" not in str((await SessionRow.all().first()).data)  # handed to that page once

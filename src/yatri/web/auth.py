@@ -17,6 +17,7 @@ from aiohttp_session import get_session
 from yarl import URL
 
 from yatri.errors import PermissionDenied, YatriError
+from yatri.keys import EventsKey
 from yatri.models import User
 from yatri.web.forms import KEPT_FORM, KeptKey, keep_typed, kept_values, read_form, typed_values
 from yatri.web.render import is_htmx
@@ -98,10 +99,14 @@ async def csrf_protect(request: web.Request, handler):
 async def _refused(request: web.Request, session) -> web.StreamResponse:
     """A refused post changes nothing and loses nothing typed. Over htmx the form stays on
     the page and gets a fresh token (the X-CSRF-Token header; static/js/net.js puts it in
-    place). A plain form comes back as its page with what was typed, a fresh token and a
-    message, as a 403; when the session ended, the page asks to log in again and the values
-    wait in the session. Without such a page: the refusal alone."""
+    place); when the session ended, a fresh token would only lead to the login page, so the
+    form stays as typed, the message asks to log in again and the values wait in the session
+    for the page the browser is on. A plain form comes back as its page with what was typed,
+    a fresh token and a message, as a 403; when the session ended, the page asks to log in
+    again and the values wait in the session. Without such a page: the refusal alone."""
     if is_htmx(request):
+        if session.get("user_id") is None and (page_path := _current_page(request)):
+            return await _htmx_log_in_again(request, session, page_path)
         raise CsrfFailed(FORM_READY, fresh_token=str(LazyCsrfToken(session)))
     found = _page_of(request)
     if found is None or request.content_type not in FORM_TYPES:
@@ -120,6 +125,26 @@ async def _refused(request: web.Request, session) -> web.StreamResponse:
     except YatriError:
         raise CsrfFailed() from None
     response.set_status(403)
+    return response
+
+
+def _current_page(request: web.Request) -> str | None:
+    """The path of the page an htmx request came from (HX-Current-URL), when it is ours."""
+    url = URL(request.headers.get("HX-Current-URL", ""))
+    if url.is_absolute() and (url.host, url.port) != (request.url.host, request.url.port):
+        return None
+    return url.path if url.path.startswith("/") and not url.path.startswith("//") else None
+
+
+async def _htmx_log_in_again(request: web.Request, session, page_path: str) -> web.Response:
+    """An htmx post after the session ended: nothing sent, the form untouched on the page,
+    its values kept for that page after a new login, and a Log in again link in #flash."""
+    if request.content_type in FORM_TYPES:
+        keep_typed(session, page_path, typed_values(await read_form(request)))
+    login = str(URL("/login").with_query(next=page_path))
+    context = {"messages": [{"level": "error", "text": SESSION_ENDED, "href": login, "label": "Log in again"}]}
+    response = aiohttp_jinja2.render_template("fragments/flash.html", request, context, status=403)
+    response.headers.update({"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
     return response
 
 
@@ -166,7 +191,7 @@ class LazyCsrfToken:
     __html__ = __str__
 
 
-TEMPLATE_DEFAULTS = {"current_user": None, "csrf_token": LazyCsrfToken(None), "messages": [], "kept": {}}
+TEMPLATE_DEFAULTS = {"current_user": None, "csrf_token": LazyCsrfToken(None), "messages": [], "kept": {}, "live_since": ""}
 
 
 async def template_context(request: web.Request) -> dict:
@@ -181,6 +206,7 @@ async def template_context(request: web.Request) -> dict:
         "csrf_token": LazyCsrfToken(session),
         "messages": [*messages, *request.get(NoticesKey, [])],
         "kept": kept_values(request, session),
+        "live_since": request.app[EventsKey].last_id,  # fragments/live.html: what a stream catches up from
     }
 
 
