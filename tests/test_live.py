@@ -157,7 +157,7 @@ async def test_an_idle_stream_gets_heartbeats_and_counts_as_open(client, monkeyp
     assert "yatri_sse_connections 1.0" in metrics
     response.close()
     await asyncio.sleep(0.6)  # the next heartbeat finds the browser gone
-    assert client.app[EventsKey].subscribers == 0
+    assert client.app[EventsKey].subscriptions == 0
     assert "yatri_sse_connections 0.0" in await (await client.get("/metrics")).text()
 
 
@@ -171,4 +171,4 @@ async def test_shutdown_ends_open_streams_at_once(settings):
     with app[DatabaseKey]:
         await client.close()  # runs on_shutdown (the bus closes), then the cleanup
     assert asyncio.get_running_loop().time() - started < 5
-    assert app[EventsKey].closed and app[EventsKey].subscribers == 0
+    assert app[EventsKey].closed and app[EventsKey].subscriptions == 0

@@ -7,3 +7,23 @@ if (document.querySelector("[data-htmx-powered]")) {
     if (!el._htmx?.sse) htmx.process(el);
   }
 }
+
+// The operator's payment queue refreshes itself on a live event (outerMorph). A row the
+// operator has just decided shows its outcome, which the fresh queue no longer has: move
+// such rows into a "decided" table under the queue before the swap, so the outcome stays.
+document.addEventListener("htmx:before:swap", (event) => {
+  const queue = event.target;
+  if (queue.id !== "payment-queue") return;
+  const decided = [...queue.querySelectorAll("tr")].filter((row) => row.querySelector(".flash-success"));
+  if (!decided.length) return;
+  let table = document.getElementById("payments-decided");
+  if (!table) {
+    table = document.createElement("table");
+    table.id = "payments-decided";
+    table.className = "admin-table";
+    table.createCaption().textContent = "Decided on this page";
+    table.createTBody();
+    queue.after(table);
+  }
+  for (const row of decided) table.tBodies[0].append(row);
+});

@@ -157,7 +157,13 @@ class Events:
 
     @property
     def subscribers(self) -> int:
+        """Subscriptions and callbacks."""
         return len(self._subscribers)
+
+    @property
+    def subscriptions(self) -> int:
+        """Open subscriptions (streams), not counting callbacks."""
+        return sum(isinstance(subscriber, Subscription) for subscriber in self._subscribers)
 
     def _next(self, name: str) -> Event:
         event = Event(f"{self.process}-{next(self._numbers)}", name)

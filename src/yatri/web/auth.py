@@ -20,7 +20,7 @@ from yatri.errors import PermissionDenied, YatriError
 from yatri.keys import EventsKey
 from yatri.models import User
 from yatri.web.forms import KEPT_FORM, KeptKey, keep_typed, kept_values, read_form, typed_values
-from yatri.web.render import is_htmx
+from yatri.web.render import is_htmx, wants_fragment
 from yatri.web.sessions import SessionUserKey, rotate_session
 
 UserKey = web.RequestKey("user", User | None)  # type: ignore[arg-type]
@@ -200,7 +200,9 @@ async def template_context(request: web.Request) -> dict:
         session = await get_session(request)
     except RuntimeError:  # an error raised before the session middleware ran
         session = None
-    messages = session.pop("flash", []) if session is not None and "flash" in session else []
+    # A fragment (a live refresh, say) has no flash area: the messages wait for the next page.
+    shown = session is not None and "flash" in session and not wants_fragment(request)
+    messages = session.pop("flash", []) if shown else []
     return {
         "current_user": request.get(UserKey),
         "csrf_token": LazyCsrfToken(session),
