@@ -9,12 +9,17 @@ if (document.querySelector("[data-htmx-powered]")) {
 }
 
 // The operator's payment queue refreshes itself on a live event (outerMorph). A row the
-// operator has just decided shows its outcome, which the fresh queue no longer has: move
-// such rows into a "decided" table under the queue before the swap, so the outcome stays.
+// operator has just decided shows its outcome (or is waiting for it: aria-busy), which
+// the fresh queue no longer has: move such rows into a "decided" table under the queue
+// before the swap, so the outcome stays (and its answer still finds its row).
 document.addEventListener("htmx:before:swap", (event) => {
   const queue = event.target;
   if (queue.id !== "payment-queue") return;
-  const decided = [...queue.querySelectorAll("tr")].filter((row) => row.querySelector(".flash-success"));
+  const fresh = event.detail.ctx?.text || "";
+  const decided = [...queue.querySelectorAll("tbody tr")].filter(
+    (row) => (row.querySelector(".flash-success") || row.getAttribute("aria-busy") === "true")
+      && !fresh.includes(`id="${row.id}"`),
+  );
   if (!decided.length) return;
   let table = document.getElementById("payments-decided");
   if (!table) {
