@@ -45,7 +45,7 @@ async def booking_waiting_for_check(utr: str | None = "401234567890"):
     await user_named("ops@example.com", "Priya Ops", Role.ADMIN)
     now = datetime.now(UTC)
     booking = await hold_seats(
-        asha, departure.id, [lead()], idempotency_key=None, now=now, today=now.date(), hold_minutes=15, gst_percent=5
+        asha, departure.id, [lead()], idempotency_key=None, now=now, today=now.date(), hold_minutes=15
     )
     if utr:
         await submit_utr(booking.reference, utr, user=asha, now=now, today=now.date(), verify_hours=48)
