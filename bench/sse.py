@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -46,11 +45,13 @@ class Result:
     missed: int = 0
 
     def report(self, label: str) -> str:
-        ms = lambda values, q: f"{_quantile(values, q) * 1000:.1f} ms" if values else "-"  # noqa: E731
+        def ms(values: list[float], q: float) -> str:
+            return f"{_quantile(values, q) * 1000:.1f} ms" if values else "-"
+
         return "\n".join([
             f"{label}: {self.streams} streams on {self.workers} worker(s)",
-            f"  RSS per worker: idle {', '.join(f'{k / 1024:.1f} MiB' for k in self.rss_idle_kib)}; "
-            f"with the streams open {', '.join(f'{k / 1024:.1f} MiB' for k in self.rss_open_kib)}",
+            (f"  RSS per worker: idle {', '.join(f'{k / 1024:.1f} MiB' for k in self.rss_idle_kib)}; "
+             f"with the streams open {', '.join(f'{k / 1024:.1f} MiB' for k in self.rss_open_kib)}"),
             f"  every delivery: p50 {ms(self.deliveries, 0.5)}, p99 {ms(self.deliveries, 0.99)}",
             f"  last stream of a round: p50 {ms(self.last, 0.5)}, p99 {ms(self.last, 0.99)} ({len(self.last)} rounds)",
             f"  events missed: {self.missed}",
