@@ -48,9 +48,9 @@ class Outbox(list):
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.outbox = Outbox()
-        self.port = free_port()
+        self.port = port or free_port()
         self._controller = Controller(self.outbox, hostname="127.0.0.1", port=self.port)
 
     @property
@@ -63,3 +63,36 @@ class SmtpServer:
 
     def __exit__(self, *exc) -> None:
         self._controller.stop()
+
+
+class StallingSmtpServer:
+    """Accepts connections and never answers (not even the greeting): an SMTP server that
+    hangs. `connections` counts who came."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._open: list[asyncio.StreamWriter] = []
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._open.append(writer)
+
+    async def __aenter__(self) -> StallingSmtpServer:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        """Stop listening and drop who came (also before the block ends, to free the port)."""
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        server.close()
+        for writer in self._open:
+            writer.close()
+        await server.wait_closed()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from yatri.app import create_app
@@ -191,7 +192,9 @@ async def test_cancel_shows_the_refund_first_then_cancels(client, smtp_outbox):
 
 
 async def test_the_server_expires_lapsed_holds_in_the_background(aiohttp_client, settings, smtp_outbox):
-    """A server started after a hold lapsed expires it by itself and mails the traveller."""
+    """A server started after a hold lapsed expires it by itself (the periodic job, here
+    every 0.2 s) and mails the traveller."""
+    settings = replace(settings, expire_holds_every_seconds=0.2)
     first = create_app(settings)
     client = await aiohttp_client(first)
     with first[DatabaseKey]:

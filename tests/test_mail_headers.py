@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.helpers import csrf_from, make_user
+from tests.jobs_helpers import outbox_files
 
 HOST = "trips.example.com"
 
@@ -48,6 +49,6 @@ async def test_the_password_reset_mail_in_the_outbox_has_date_and_message_id(cli
     await make_user("asha@example.com")
     token = await csrf_from(client, "/password-reset")
     assert (await client.post("/password-reset", data={"email": "asha@example.com", "csrf_token": token})).status == 200
-    [path] = (tmp_path / "var" / "outbox").glob("*.eml")
+    [path] = await outbox_files(tmp_path / "var", 1)
     assert_rfc5322(path.read_bytes())
 

@@ -16,7 +16,7 @@ from tests.conftest import DB_KINDS, create_postgres_database, drop_postgres_dat
 from tests.test_backup import PG_TABLES, TABLES, fetch, snapshot
 from yatri.db import apply_migrations, migration_names, migration_target, tortoise_config
 from yatri.models import (
-    AccountToken, AuditLog, Booking, CatalogueVersion, Departure, Destination, LoginAttempt, Payment, RateCounter, RefreshToken, Refund,
+    AccountToken, AuditLog, Booking, CatalogueVersion, Departure, Destination, Job, LoginAttempt, Payment, RateCounter, RefreshToken, Refund,
     Role, Session, Traveller, Trip, User, WaitlistEntry, WebhookEvent,
 )  # fmt: skip
 from yatri.services.booking import new_reference
@@ -128,6 +128,7 @@ async def _fill_every_table(url: str) -> None:
         await AccountToken.create(user=google, purpose="verify_email", token_hash="c" * 64, expires_at=now)
         await WebhookEvent.create(provider="razorpay", event_id="evt_1", event_type="payment.captured")
         await CatalogueVersion.create()
+        await Job.create(kind="mail", payload={"to": "meera@example.com"}, run_at=now)
 
 
 def test_every_migration_has_a_downgrade():

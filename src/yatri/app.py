@@ -12,7 +12,7 @@ from aiohttp_session import session_middleware
 
 from yatri import PROJECT_ROOT
 from yatri.db import open_database
-from yatri.jobs import clean_up_rows, expire_holds
+from yatri.jobs import work
 from yatri.keys import CatalogueCacheKey, ClockKey, DatabaseKey, EventsKey, MediaKey, MetricsKey, NotifierKey, OidcKey, PageCacheKey, SettingsKey, StaticKey
 from yatri.services.catalogue import EventVersion, QueryCache
 from yatri.services.events import Events, PostgresListener, listener_dsn
@@ -71,8 +71,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_events)
     app.on_shutdown.append(_end_streams)
-    app.cleanup_ctx.append(clean_up_rows)
-    app.cleanup_ctx.append(expire_holds)
+    app.cleanup_ctx.append(work)  # after the database and events: stops before they close
     app.cleanup_ctx.append(_oidc)
     add_routes(app)
     return app

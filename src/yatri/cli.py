@@ -1,4 +1,4 @@
-"""The `yatri` command line: serve, migrate, demo-data, create-admin, backup, restore."""
+"""The `yatri` command line: serve, work, migrate, demo-data, create-admin, backup, restore."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_whole_number(0, 65535), default=8080)
     serve.add_argument("--workers", type=_whole_number(1, 64), default=1, help="server processes (gunicorn; PostgreSQL only)")
     serve.set_defaults(command=_serve)
+    sub.add_parser("work", help="run the job worker alone (mail, hold expiry, clean-up), without serving").set_defaults(
+        command=_work
+    )
     migrate = sub.add_parser("migrate", help="apply pending database migrations, or go up or down to one")
     migrate.add_argument("--to", metavar="NAME", type=_migration_target, default=None,
                          help="stop at this migration (its name or number, e.g. 0003), undoing later ones; zero undoes all")  # fmt: skip
@@ -62,6 +65,34 @@ def _serve(settings: Settings, args) -> None:
     from yatri.serve import serve
 
     serve(settings, args.host, args.port, args.workers)
+
+
+def _work(settings: Settings, args) -> None:
+    """The app's startup without a listening socket: its job worker runs until SIGTERM or
+    SIGINT, then stops as a server's does (running jobs finish or are given back)."""
+    from yatri.log import configure_logging
+
+    configure_logging(settings)
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    import signal
+
+    from aiohttp import web
+
+    from yatri.app import create_app
+
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    print("yatri: job worker running; SIGTERM stops it", file=sys.stderr, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def _whole_number(low: int, high: int):

@@ -68,6 +68,22 @@ class Settings:
     # /metrics answers a bearer METRICS_TOKEN, or clients from METRICS_ALLOW (IPs or CIDRs).
     metrics_token: str = ""
     metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ("127.0.0.1", "::1")
+    # Jobs (services/jobs.py), in seconds: a failed job waits job_retry_seconds, doubled
+    # each try up to job_retry_max_seconds (with jitter), and is dead after job_max_attempts
+    # tries (about 5 hours with these). A claimed job is another worker's to retry once its
+    # lease lapses (its worker died); a job runs at most job_lease_seconds. Idle workers
+    # look for due jobs every job_poll_seconds (a change wakes its own process at once).
+    job_retry_seconds: float = 30.0
+    job_retry_max_seconds: float = 3600.0
+    job_max_attempts: int = 12
+    job_lease_seconds: float = 120.0
+    job_poll_seconds: float = 1.0
+    # Periodic jobs, once per interval across every process: expiring lapsed holds, and
+    # deleting expired sessions, old login attempts and rate counters.
+    expire_holds_every_seconds: float = 30.0
+    clean_up_every_seconds: float = 900.0
+    # Each SMTP step (connect, each command) waits at most this long.
+    smtp_timeout_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", _normalise_db_url(self.database_url))
@@ -109,6 +125,14 @@ class Settings:
             "trusted_proxies": "TRUSTED_PROXIES",
             "metrics_token": "METRICS_TOKEN",
             "metrics_allow": "METRICS_ALLOW",
+            "job_retry_seconds": "JOB_RETRY_SECONDS",
+            "job_retry_max_seconds": "JOB_RETRY_MAX_SECONDS",
+            "job_max_attempts": "JOB_MAX_ATTEMPTS",
+            "job_lease_seconds": "JOB_LEASE_SECONDS",
+            "job_poll_seconds": "JOB_POLL_SECONDS",
+            "expire_holds_every_seconds": "EXPIRE_HOLDS_EVERY_SECONDS",
+            "clean_up_every_seconds": "CLEAN_UP_EVERY_SECONDS",
+            "smtp_timeout_seconds": "SMTP_TIMEOUT_SECONDS",
         }
         values = {attr: env[name].strip() for attr, name in names.items() if env.get(name, "").strip()}
         if "var_dir" in values:
@@ -121,6 +145,8 @@ class Settings:
         for attr, value in values.items():
             if isinstance(getattr(cls, attr, None), int):
                 values[attr] = _whole_number(names[attr], value)
+            elif isinstance(getattr(cls, attr, None), float):
+                values[attr] = _seconds(names[attr], value)
         return cls(**values)
 
     @property
@@ -181,6 +207,15 @@ def _whole_number(name: str, value: str) -> int:
         return whole_number(value, 1)
     except FieldError:
         raise SettingsError(f"{name} must be a whole number above 0, not {value!r}") from None
+
+
+_SECONDS = re.compile(r"[0-9]{1,7}(\.[0-9]{1,3})?")
+
+
+def _seconds(name: str, value: str) -> float:
+    if not _SECONDS.fullmatch(value) or float(value) <= 0:
+        raise SettingsError(f"{name} must be a number of seconds above 0 like 30 or 0.5, not {value!r}")
+    return float(value)
 
 
 def _network(name: str, entry) -> ipaddress.IPv4Network | ipaddress.IPv6Network:

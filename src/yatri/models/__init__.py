@@ -18,12 +18,15 @@ from yatri.models.booking import (
     WebhookEvent,
 )
 from yatri.models.catalogue import CatalogueVersion, Departure, Destination, Difficulty, Trip, TripKind
+from yatri.models.jobs import Job, JobState
 from yatri.models.limits import RateCounter
 from yatri.models.waitlist import WaitlistEntry, WaitlistStatus
 
 __all__ = [
     "AccountToken",
     "CatalogueVersion",
+    "Job",
+    "JobState",
     "LoginAttempt",
     "RateCounter",
     "RefreshToken",

@@ -1,10 +1,17 @@
-"""Email to users, from this one layer, after the change that caused it commits.
+"""Email to users, from this one layer, as jobs written in the change that caused them.
 
 A change that mails opens its transaction with `change(notifier)` and adds a `Mail` for
-each message (the builders below say what each one holds); the mail goes out once the
-transaction has committed, never for a change that rolled back. Services do this;
-handlers never send. A durable outbox (written in the transaction, sent by a job) hooks
-in at `change`. The Notifier renders a plain-text template and sends it.
+each message (the builders below say what each one holds). The mail is rendered at once
+and written as a job row (kind "mail") in the same transaction: it exists exactly when
+the change committed, and a worker sends it after the commit (services/jobs.py: retried
+with backoff while SMTP is down, dead after the last try, visible at /admin/jobs).
+Requests never wait on SMTP. `out.enqueue(kind, payload, run_at=None)` writes any other
+follow-up of the change the same way. Services do this; handlers never send.
+
+Rendered when the change is made, not when sent: the mail says what was true at the
+commit (a later edit of the booking does not rewrite it), a job needs no model rows that
+may have changed or gone, and every template's context stays what it is today. The
+stored message keeps its Message-ID, so a retry is the same message.
 
 With SMTP_URL (smtp://user:pass@host:port, STARTTLS when offered; smtps:// for TLS)
 mail goes out by SMTP; without it (development) each message is written to
@@ -13,6 +20,7 @@ var/outbox/ and logged, so links can be followed without a mail server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +38,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from yatri.models import Booking, Payment, User
+from yatri.services import jobs
 from yatri.services.events import held_until_commit
 from yatri.settings import Settings
 
@@ -47,43 +56,48 @@ class Mail:
 
 
 class Notifier:
-    def __init__(self, settings: Settings, templates: jinja2.Environment) -> None:
-        self._settings = settings
-        self._templates = templates
+    """Renders mails and sends rendered ones; `wakeup` is set when a change has queued
+    jobs, for this process's worker to look at once."""
 
-    def compose(self, to: str, subject: str, template: str, **context) -> EmailMessage:
-        body = self._templates.get_template(template).render(
-            base_url=self._settings.base_url, subject=subject, **context
-        )
+    def __init__(self, settings: Settings, templates: jinja2.Environment) -> None:
+        self.settings = settings
+        self._templates = templates
+        self.wakeup = asyncio.Event()
+
+    def render(self, mail: Mail) -> dict[str, str]:
+        """The message as a JSON-safe job payload."""
+        return {
+            "to": mail.to,
+            "subject": mail.subject,
+            "body": self._templates.get_template(mail.template).render(
+                base_url=self.settings.base_url, subject=mail.subject, **mail.context
+            ),
+            # RFC 5322 §3.6: every message has a Date, and a Message-ID unique under our own host.
+            "date": formatdate(usegmt=True),
+            "message_id": make_msgid(domain=urlsplit(self.settings.base_url).hostname),
+        }
+
+    def compose(self, rendered: dict[str, str]) -> EmailMessage:
         message = EmailMessage()
-        message["From"] = self._settings.mail_from
-        message["To"] = to
-        message["Subject"] = subject
-        # RFC 5322 §3.6: every message has a Date, and a Message-ID unique under our own host.
-        message["Date"] = formatdate(usegmt=True)
-        message["Message-ID"] = make_msgid(domain=urlsplit(self._settings.base_url).hostname)
-        message.set_content(body)
+        message["From"] = self.settings.mail_from
+        message["To"] = rendered["to"]
+        message["Subject"] = rendered["subject"]
+        message["Date"] = rendered["date"]
+        message["Message-ID"] = rendered["message_id"]
+        message.set_content(rendered["body"])
         return message
 
-    async def deliver(self, mail: Mail) -> bool:
-        return await self.send(mail.to, mail.subject, mail.template, **mail.context)
-
-    async def send(self, to: str, subject: str, template: str, **context) -> bool:
-        """Send one message. A mail failure is logged, never raised: the change that
-        caused the mail has already been committed and must not be undone by it."""
-        message = self.compose(to, subject, template, **context)
-        try:
-            if self._settings.smtp_url:
-                await self._smtp(message)
-            else:
-                self._to_outbox(message)
-        except (OSError, aiosmtplib.SMTPException):
-            log.exception("could not send %r to %s", subject, to)
-            return False
-        return True
+    async def deliver(self, rendered: dict[str, str]) -> None:
+        """Send one rendered message; OSError or SMTPException when it could not be (the
+        job is tried again)."""
+        message = self.compose(rendered)
+        if self.settings.smtp_url:
+            await self._smtp(message)
+        else:
+            self._to_outbox(message)
 
     async def _smtp(self, message: EmailMessage) -> None:
-        url = urlsplit(self._settings.smtp_url)
+        url = urlsplit(self.settings.smtp_url)
         await aiosmtplib.send(
             message,
             hostname=url.hostname,
@@ -91,11 +105,11 @@ class Notifier:
             username=unquote(url.username) if url.username else None,
             password=unquote(url.password) if url.password else None,
             use_tls=url.scheme == "smtps",
-            timeout=15,
+            timeout=self.settings.smtp_timeout_seconds,
         )
 
     def _to_outbox(self, message: EmailMessage) -> None:
-        outbox = self._settings.var_dir / "outbox"
+        outbox = self.settings.var_dir / "outbox"
         outbox.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         path = outbox / f"{stamp}.eml"
@@ -107,13 +121,20 @@ class Notifier:
 
 @dataclass
 class Outgoing:
-    """The mail of one change; `delivered` is known once it has committed and been sent."""
+    """The follow-ups of one change, written as job rows before it commits."""
 
-    mails: list[Mail] = field(default_factory=list)
-    delivered: bool = True
+    notifier: Notifier | None = None
+    jobs: list[jobs.NewJob] = field(default_factory=list)
 
     def add(self, mail: Mail) -> None:
-        self.mails.append(mail)
+        """A mail, rendered now; dropped when the change was opened without a notifier."""
+        if self.notifier is not None:
+            self.jobs.append(jobs.new_job("mail", self.notifier.render(mail)))
+
+    def enqueue(self, kind: str, payload: dict[str, Any], run_at: datetime | None = None) -> None:
+        """A job of `kind` (a handler in yatri.jobs.handlers) with a JSON-safe payload,
+        to run after the commit, or not before `run_at` (aware, UTC)."""
+        self.jobs.append(jobs.new_job(kind, payload, run_at))
 
 
 _open: ContextVar[Outgoing | None] = ContextVar("yatri_open_change", default=None)
@@ -121,11 +142,11 @@ _open: ContextVar[Outgoing | None] = ContextVar("yatri_open_change", default=Non
 
 @asynccontextmanager
 async def change(notifier: Notifier | None) -> AsyncIterator[Outgoing]:
-    """The transaction of a change that mails: what is added to the yielded Outgoing is
-    sent through `notifier` once the transaction commits (nothing when it rolls back or
-    `notifier` is None). A change nested in another adds its mail to the outer one, which
-    sends it after the outer commit; a change with a notifier must not be nested in a
-    transaction that is not a `change`, whose commit it could not wait for."""
+    """The transaction of a change that mails or has follow-ups: what is added to the
+    yielded Outgoing is written as job rows inside it (nothing when it rolls back), and
+    this process's worker is woken after the commit. A change nested in another adds to
+    the outer one; a change with a notifier must not be nested in a transaction that is
+    not a `change`, whose commit its jobs would silently depend on."""
     outer = _open.get()
     if outer is not None:
         async with in_transaction():
@@ -133,16 +154,21 @@ async def change(notifier: Notifier | None) -> AsyncIterator[Outgoing]:
         return
     if notifier is not None and isinstance(User._meta.db, TransactionalDBClient):
         raise RuntimeError("a change that mails is nested in a transaction: open the outer one with notify.change")
-    outgoing = Outgoing()
+    outgoing = Outgoing(notifier)
     token = _open.set(outgoing)
     try:
         async with held_until_commit(), in_transaction():  # events (services/events) go out at commit too
             yield outgoing
+            await jobs.write(outgoing.jobs, (notifier.settings if notifier else Settings).job_max_attempts)
     finally:
         _open.reset(token)
-    if notifier is not None:
-        for mail in outgoing.mails:
-            outgoing.delivered = await notifier.deliver(mail) and outgoing.delivered
+    if outgoing.jobs and notifier is not None:
+        notifier.wakeup.set()
+
+
+async def send_mail(ctx: jobs.JobContext, payload: dict) -> None:
+    """The "mail" job's handler."""
+    await ctx.notifier.deliver(payload)
 
 
 # ---------------------------------------------------------------- what each mail says

@@ -29,14 +29,13 @@ def auth_context(request: web.Request, **context) -> dict:
 
 
 async def send_verification(request: web.Request, user: User) -> str:
-    """Mail a new confirmation link: "sent", "limited" (enough links this hour) or "failed"."""
+    """Mail a new confirmation link: "sent" (queued for delivery) or "limited" (enough links this hour)."""
     return await accounts.mail_verification(user, now(request), request.app[NotifierKey])
 
 
 RESEND_OUTCOMES = {
     "sent": ("success", "We sent a new link to {email}."),
     "limited": ("warning", "We sent several links in the last hour: please use the latest, or try later."),
-    "failed": ("error", "We could not send the email just now. Please try again in a few minutes."),
 }
 
 
@@ -97,13 +96,9 @@ async def signup(request: web.Request) -> web.Response:
     except ValidationError as exc:
         context = auth_context(request, form=values, errors=exc.errors, next=target)
         return render(request, "pages/signup.html", context, status=422)
-    sent = await send_verification(request, user) == "sent"
+    await send_verification(request, user)  # a new account is never limited
     await login_user(request, user)
-    if sent:
-        await flash(request, f"Welcome, {user.name}. We sent a link to {user.email}: open it to confirm your email.")
-    else:
-        await flash(request, f"Welcome, {user.name}. We could not send the confirmation email just now: "
-                    "ask for it again on your account page.", "warning")  # fmt: skip
+    await flash(request, f"Welcome, {user.name}. We sent a link to {user.email}: open it to confirm your email.")
     raise web.HTTPSeeOther(target)
 
 
