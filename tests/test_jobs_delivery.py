@@ -9,6 +9,7 @@ import dataclasses
 import os
 import signal
 import time
+from datetime import datetime
 
 import aiohttp
 import asyncpg
@@ -29,6 +30,7 @@ FAST = {"job_retry_seconds": 0.1, "job_retry_max_seconds": 0.4, "job_max_attempt
 
 
 def app_mailing_to(settings, port: int, **overrides):
+    """An app mailing to 127.0.0.1:port, with tenths of seconds between tries."""
     return create_app(dataclasses.replace(settings, smtp_url=f"smtp://127.0.0.1:{port}", **{**FAST, **overrides}))
 
 
@@ -46,10 +48,10 @@ async def sign_up(client, email: str) -> float:
 async def test_the_signup_mail_arrives_within_a_second(aiohttp_client, settings, smtp_outbox):
     client = await aiohttp_client(app_mailing_to(settings, int(smtp_outbox.url.rsplit(":", 1)[1])))
     await csrf_from(client, "/signup")  # templates compiled
-    started = time.monotonic()
     await sign_up(client, "asha@example.com")
+    answered = time.monotonic()
     [mail] = await smtp_outbox.wait_for(1, timeout=2)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - answered < 1.0  # the worker was woken by the commit, not by its poll
     assert mail["Subject"] == "Confirm your email for Yatri"
 
 
@@ -59,7 +61,7 @@ async def test_smtp_down_then_up_delivers_every_mail_exactly_once(aiohttp_client
     client = await aiohttp_client(app)
     emails = [f"traveller{n}@example.com" for n in range(6)]
     for email in emails:
-        assert await sign_up(client, email) < 1.0  # the request did not wait on SMTP
+        await sign_up(client, email)
     await asyncio.sleep(2)  # down for a while: every mail is tried again and again
     with app[DatabaseKey]:
         mails = await Job.filter(kind="mail")
@@ -80,7 +82,8 @@ async def test_a_stalled_smtp_server_adds_nothing_to_the_signup_time(aiohttp_cli
     request sent the mail). Hashing the password alone takes 0.12 s on this shared
     2-core machine and a sign-up 0.2 to 1 s under the other sessions' load, so the test
     compares: the same app's sign-ups with a working SMTP server, then with one that
-    accepts and never answers, and the second are no slower (and far from 15 s)."""
+    accepts and never answers for SMTP_TIMEOUT_SECONDS (5 s here; sending in the request
+    would add those 5 s to each): the second are no slower."""
     with SmtpServer() as working:
         client = await aiohttp_client(app_mailing_to(settings, working.port))
         await sign_up(client, "warm@example.com")  # first request of the app: pages compiled
@@ -88,7 +91,7 @@ async def test_a_stalled_smtp_server_adds_nothing_to_the_signup_time(aiohttp_cli
         await working.outbox.wait_for(6)
     await client.close()
     async with StallingSmtpServer() as stalled:
-        app = app_mailing_to(settings, stalled.port, smtp_timeout_seconds=1)
+        app = app_mailing_to(settings, stalled.port, smtp_timeout_seconds=5)
         client = await aiohttp_client(app)
         stalling = sorted([await sign_up(client, f"traveller{n}@example.com") for n in range(5)])
         for _ in range(100):
@@ -97,9 +100,9 @@ async def test_a_stalled_smtp_server_adds_nothing_to_the_signup_time(aiohttp_cli
             await asyncio.sleep(0.05)
         assert stalled.connections >= 3  # the worker was stuck on the server meanwhile
         port = stalled.port
-    assert stalling[2] < normal[2] * 1.5 + 0.1 and stalling[-1] < 2, (normal, stalling)
+    assert stalling[2] < normal[2] * 1.5 + 0.2 and stalling[-1] < normal[-1] + 2, (normal, stalling)
     with SmtpServer(port) as smtp:  # the server answers again: every stalled mail arrives once
-        await smtp.outbox.wait_for(5, timeout=15)
+        await smtp.outbox.wait_for(5, timeout=25)
         with app[DatabaseKey]:
             await jobs_settled(10)
         await asyncio.sleep(0.5)
@@ -153,3 +156,22 @@ async def test_a_worker_killed_in_the_middle_of_a_mail_loses_nothing(shared_data
                 await db.close()
             assert server.process.poll() is None
 
+
+
+async def test_two_workers_run_each_interval_of_a_periodic_job_once(shared_database_url, tmp_path):
+    """Hold expiry every 0.5 s with two gunicorn workers polling every 0.05 s: each planned
+    run (its due time) is run once, by whichever worker, and they are one interval apart;
+    over the window there are as many runs as intervals, not twice as many."""
+    env = {"EXPIRE_HOLDS_EVERY_SECONDS": "0.5", "JOB_POLL_SECONDS": "0.05"}
+    with LiveServer(shared_database_url, tmp_path / "var", serve_args=("--workers", "2"), **env) as server:
+        for pid in wait_for_workers(server.process.pid, 2):
+            wait_for_app(pid)
+        await asyncio.sleep(5)
+        log = server.output()
+    runs = [line for line in log.splitlines() if "(expire_holds) done" in line]
+    due = [datetime.fromisoformat(line.rsplit("due at ", 1)[1]) for line in runs]
+    assert len(runs) >= 8, log[-2000:]
+    assert len(set(due)) == len(due)  # no planned run ran twice
+    steps = [round((b - a).total_seconds(), 3) for a, b in zip(sorted(due), sorted(due)[1:])]
+    # One interval apart (more when a run was late and the next one waited for it).
+    assert min(steps) >= 0.5, steps

@@ -16,10 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from yatri.app import create_app
 from yatri.keys import ClockKey, DatabaseKey
-from yatri.models import BookingStatus, Payment
+from yatri.models import BookingStatus, Job, Payment
+from yatri.services.jobs import utcnow
 from yatri.services.monitoring import record_backup
 
 from tests.helpers import Clock
+from tests.jobs_helpers import periodic_ran
 from tests.live import LiveServer
 from tests.payments_data import NOW, held_booking, submitted_payment
 from tests.test_serve_workers import wait_for_app, wait_for_workers
@@ -68,6 +70,27 @@ async def test_business_numbers_come_from_the_database(aiohttp_client, settings)
     assert found[("yatri_ready",)] == 1
     assert ("yatri_backup_last_success_timestamp_seconds",) not in found  # never backed up
     assert found[("process_resident_memory_bytes",)] > 0
+
+
+async def test_job_backlog_dead_jobs_and_the_oldest_wait(aiohttp_client, settings):
+    # The worker polls once an hour here: after its first round, rows written straight
+    # to the table (not by a change, which would wake it) stay where they are.
+    client, app = await client_for(aiohttp_client, settings, job_poll_seconds=3600)
+    with app[DatabaseKey]:
+        await periodic_ran("expire_holds")
+        await periodic_ran("clean_up")
+        for state in ("dead", "dead", "done"):
+            await Job.create(kind="mail", payload={}, run_at=utcnow(), state=state)
+        await Job.create(kind="mail", payload={}, run_at=utcnow() - timedelta(minutes=10), state="running",
+                         locked_by="other:1:abc", locked_until=utcnow() + timedelta(minutes=5))  # fmt: skip
+        await Job.create(kind="mail", payload={}, run_at=utcnow() - timedelta(minutes=3))  # due, waiting
+        await Job.create(kind="mail", payload={}, run_at=utcnow() + timedelta(hours=2))  # planned
+    found = samples(await (await client.get("/metrics")).text())
+    assert found[("yatri_jobs_dead",)] == 2
+    assert found[("yatri_jobs", ("state", "dead"))] == 2 and found[("yatri_jobs", ("state", "running"))] == 1
+    assert found[("yatri_jobs", ("state", "queued"))] == 4  # the two periodic ones, the due one, the planned one
+    assert found[("yatri_jobs_backlog",)] == 1
+    assert 180 <= found[("yatri_job_oldest_due_seconds",)] < 240
 
 
 async def test_the_last_backup_is_reported(aiohttp_client, settings, tmp_path):

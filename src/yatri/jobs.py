@@ -140,7 +140,7 @@ class Worker:
             log.warning("job %s (%s) failed on try %d, now %s: %s", job.id, job.kind, job.attempts, state, exc)
         else:
             await jobs.finish(job, every)
-            log.info("job %s (%s) done on try %d", job.id, job.kind, job.attempts)
+            log.info("job %s (%s) done on try %d by %s, due at %s", job.id, job.kind, job.attempts, job.locked_by, job.run_at.isoformat())
 
     async def stop(self, loop_task: asyncio.Task) -> None:
         """Stop claiming; running jobs get STOP_GRACE_SECONDS to finish, the rest are given back."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from yatri.models import Booking, BookingStatus, Departure, Payment, PaymentStatus
+from yatri.models import Booking, BookingStatus, Departure, Job, JobState, Payment, PaymentStatus
 from yatri.services.seats import left_of, seats_taken_by_departure
 
 UPCOMING_DAYS = 7
@@ -31,6 +31,7 @@ class UpcomingDeparture:
 class Dashboard:
     today: date
     payments_waiting: int
+    jobs_dead: int  # jobs that failed every try: /admin/jobs
     upcoming: list[UpcomingDeparture]
     bookings_today: int
     revenue_today_paise: int
@@ -72,6 +73,7 @@ async def dashboard(now: datetime, zone: ZoneInfo) -> Dashboard:
     return Dashboard(
         today=today,
         payments_waiting=await Payment.filter(status=PaymentStatus.SUBMITTED).count(),
+        jobs_dead=await Job.filter(state=JobState.DEAD).count(),
         upcoming=[UpcomingDeparture(d, taken[d.id]) for d in departures],
         bookings_today=count_today,
         revenue_today_paise=per_day[today],

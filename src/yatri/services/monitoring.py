@@ -2,8 +2,8 @@
 every worker, and every machine, reports the same numbers), and when the last backup
 finished (a small file that `yatri backup` writes beside the media).
 
-Read-only queries; nothing here changes a row. Job backlog and dead jobs, and open SSE
-connections, are to be added with the job outbox and live updates (issue 15).
+Read-only queries; nothing here changes a row. Jobs are counted on the real clock (their
+run_at is), the rest on the app's.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from tortoise.functions import Count
 
 from yatri.models import Booking, BookingStatus, Payment, PaymentStatus
+from yatri.services import jobs
 from yatri.services.seats import HOLDING_STATUSES
 
 BACKUP_STAMP = "last-backup.json"
@@ -28,6 +29,7 @@ class Snapshot:
     oldest_payment_waiting_seconds: float  # 0 when none waits
     holds_open: int  # bookings whose seats count until their hold lapses
     holds_lapsed: int  # lapsed but not yet marked expired: the expiry job is behind
+    jobs: jobs.Backlog  # jobs by state, due ones waiting for a worker, the oldest wait
 
 
 async def snapshot(now: datetime) -> Snapshot:
@@ -43,6 +45,7 @@ async def snapshot(now: datetime) -> Snapshot:
         oldest_payment_waiting_seconds=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
         holds_open=await holding.filter(hold_expires_at__gt=now).count(),
         holds_lapsed=await holding.filter(hold_expires_at__lte=now).count(),
+        jobs=await jobs.backlog(),
     )
 
 

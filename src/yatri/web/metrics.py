@@ -94,6 +94,11 @@ class _Business:
                      state.oldest_payment_waiting_seconds)  # fmt: skip
         yield _labelled("yatri_holds", "Bookings holding seats until a deadline: open, or lapsed and not yet expired", "state",
                         {"open": state.holds_open, "lapsed": state.holds_lapsed})  # fmt: skip
+        yield _labelled("yatri_jobs", "Jobs by state (services/jobs.py)", "state", state.jobs.by_state)
+        yield _gauge("yatri_jobs_backlog", "Queued jobs whose time has come, not yet claimed by a worker", state.jobs.due)
+        yield _gauge("yatri_jobs_dead", "Jobs that failed every try: /admin/jobs retries them", state.jobs.by_state["dead"])
+        yield _gauge("yatri_job_oldest_due_seconds", "How long the oldest due job has waited for a worker (0: none)",
+                     state.jobs.oldest_due_seconds)  # fmt: skip
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

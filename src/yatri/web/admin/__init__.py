@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from yatri.web.admin import audit, bookings, catalogue, dashboard, departures, payments, users
+from yatri.web.admin import audit, bookings, catalogue, dashboard, departures, jobs, payments, users
 from yatri.web.auth import require_admin
 
 
@@ -23,6 +23,7 @@ def add_admin_routes(app: web.Application) -> None:
         *users.routes(),
         *audit.routes(),
         *payments.routes(),
+        *jobs.routes(),
     ]
     for method, path, handler, name in routes:
         app.router.add_route(method, path, require_admin(handler), name=name)

@@ -18,6 +18,7 @@ RECORD_PAGES = {
     "destination": "/admin/destinations/{id}",
     "departure": "/admin/departures/{id}",
     "booking": "/admin/bookings/{id}",
+    "job": "/admin/jobs#job-{id}",
 }
 
 
