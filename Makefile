@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # htmx and its SSE extension (live updates), copied from node_modules, never committed.
 VENDOR := static/vendor/htmx.min.js static/vendor/hx-sse.min.js
 
-.PHONY: run test setup migrate demo-data migrations bench bench-scale fuzz clean
+.PHONY: run test setup migrate demo-data migrations bench bench-scale bench-jobs bench-workers fuzz clean
 
 run: setup
 	$(BIN)/yatri migrate
@@ -51,6 +51,15 @@ bench-scale: setup
 	$(BIN)/python bench/run.py --scales 1,10,100
 
 # The fuzz suite's long profile: hundreds of hostile requests per route (see bench/fuzz.py).
+# Mails per second through the job outbox to a local SMTP server (bench/jobs.py; DATABASE_URL
+# for PostgreSQL, where JOB_WORKERS=2 runs two `yatri work` processes).
+bench-jobs: setup
+	$(BIN)/python bench/jobs.py --workers $(or $(JOB_WORKERS),1)
+
+# The booking race with 1, 2 and 4 gunicorn workers on PostgreSQL (DATABASE_URL), 0 oversold.
+bench-workers: setup
+	$(BIN)/python bench/booking_race.py --workers 1,2,4 --requests 400 --seats 200
+
 fuzz: setup
 	$(BIN)/python bench/fuzz.py
 

@@ -1,6 +1,7 @@
 """The booking race: many travellers asking for the last seats at once, over HTTP.
 
     .venv/bin/python bench/booking_race.py [--requests 200] [--seats 20] [--servers 2]
+    .venv/bin/python bench/booking_race.py --workers 1,2,4   # PostgreSQL: how it scales
 
 Prepares a departure with `--seats` seats and a few signed-in travellers, starts
 `--servers` `yatri serve` processes on the same database (DATABASE_URL; default a SQLite
@@ -8,6 +9,10 @@ file under var/bench, where one server is the supported set-up), sends `--reques
 booking requests of one seat each at once, spread over the servers, and prints bookings
 per second, how the requests were answered and the oversold count, which must be 0.
 Exit status 1 when a seat was sold twice or a request got a server error.
+
+`--workers 1,2,4` instead runs one `yatri serve --workers N` (gunicorn) for each N in
+turn, each on a fresh departure, and prints bookings per second and the oversold count
+per N (PostgreSQL; the machine's cores bound how far it scales).
 
 `race()` is also what tests/test_booking_race.py runs.
 """
@@ -149,10 +154,38 @@ GOAL_BOOKINGS_PER_SECOND = 300
 RACE_LIMITS = {"RATE_LIMIT_FORMS_PER_MINUTE": "100000"}
 
 
-def _serve(database_url: str, port: int, var: Path) -> subprocess.Popen:
+def _serve(database_url: str, port: int, var: Path, workers: int = 1) -> subprocess.Popen:
     env = {"DATABASE_URL": database_url, "YATRI_VAR_DIR": str(var), "PATH": str(Path(sys.executable).parent), **RACE_LIMITS}
     log = (var / f"race-{port}.log").open("w")
-    return subprocess.Popen([str(Path(sys.executable).parent / "yatri"), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = [str(Path(sys.executable).parent / "yatri"), "serve", "--port", str(port), "--workers", str(workers)]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+async def scaling(database_url: str, var: Path, workers: list[int], requests: int, seats: int) -> int:
+    """The race once per worker count, each on its own departure and server."""
+    from bench.run import free_port, wait_ready
+
+    failed = False
+    print(f"booking race by workers: {requests} requests for {seats} seats each, {database_url.split(':')[0]}")
+    print("  workers  bookings/s  requests/s  booked  oversold  5xx")
+    for count in workers:
+        departure_id, emails = await prepare(database_url, seats=seats, travellers=10)
+        port = free_port()
+        process = _serve(database_url, port, var, count)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            await wait_ready(url + "/healthz", process)
+            await asyncio.sleep(2 if count > 1 else 0)  # every gunicorn worker has built its app
+            result = await race([url], departure_id, emails, requests)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        capacity, taken, broken = await seats_in_database(database_url, departure_id)
+        oversold = max(0, taken - capacity)
+        failed |= bool(oversold or broken or result.server_errors)
+        print(f"  {count:7d}  {result.booked / result.seconds:10.0f}  {requests / result.seconds:10.0f}  {result.booked:6d}  {oversold:8d}  {result.server_errors:3d}")
+    print(f"  {'FAIL' if failed else 'PASS'}  oversold 0 and no server error at every worker count")
+    return 1 if failed else 0
 
 
 async def main() -> int:
@@ -164,12 +197,15 @@ async def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--seats", type=int, default=20)
     parser.add_argument("--servers", type=int, default=None, help="default: 2 on PostgreSQL, 1 on SQLite")
+    parser.add_argument("--workers", default="", help="comma-separated worker counts, e.g. 1,2,4: one gunicorn server each (PostgreSQL)")
     args = parser.parse_args()
     var = ROOT / "var" / "bench"
     var.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("DATABASE_URL", f"sqlite://{var / 'race.sqlite3'}")
     servers = args.servers or (1 if database_url.startswith("sqlite") else 2)
     subprocess.run([str(Path(sys.executable).parent / "yatri"), "migrate"], env={**os.environ, "DATABASE_URL": database_url}, check=True, stdout=subprocess.DEVNULL)
+    if args.workers:
+        return await scaling(database_url, var, [int(n) for n in args.workers.split(",")], args.requests, args.seats)
     departure_id, emails = await prepare(database_url, seats=args.seats, travellers=10)
     ports = [free_port() for _ in range(servers)]
     processes = [_serve(database_url, port, var) for port in ports]
