@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from yatri.models import Job, JobState
@@ -34,7 +34,7 @@ async def periodic_ran(name: str, timeout: float = 5) -> None:
     """The app's worker has run the periodic job `name` once since it started (it runs
     at start): a test that makes rows it deletes waits for this first."""
     deadline = time.monotonic() + timeout
-    while not await Job.filter(periodic=name, state=JobState.QUEUED, run_at__gt=datetime.now(timezone.utc)).exists():
+    while not await Job.filter(periodic=name, state=JobState.QUEUED, run_at__gt=datetime.now(UTC)).exists():
         if time.monotonic() > deadline:
             raise AssertionError(f"the periodic job {name} did not run")
         await asyncio.sleep(0.02)

@@ -1,13 +1,12 @@
 """/admin/jobs: the operator sees dead and waiting jobs with their errors and retries a
 dead one (CSRF, an audit row); the worker then sends it. Linked from the dashboard."""
 
+from tests.helpers import csrf_in, login, make_user
+from tests.jobs_helpers import jobs_settled, outbox_files
 from yatri.keys import NotifierKey
 from yatri.models import AuditLog, Job, JobState, Role
 from yatri.services.jobs import utcnow
 from yatri.services.notify import Mail
-
-from tests.helpers import csrf_in, login, make_user
-from tests.jobs_helpers import jobs_settled, outbox_files
 
 LOST = Mail("ravi@example.com", "Booking confirmed: YT-7K3Q9M", "email/test.txt", {"name": "Ravi", "amount": 100})
 

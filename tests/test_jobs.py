@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.helpers import make_user
 from yatri import jobs as worker_module
 from yatri.app import create_app
 from yatri.db import database_context, open_database
@@ -17,8 +18,6 @@ from yatri.keys import NotifierKey
 from yatri.models import AuditLog, Job, JobState
 from yatri.services import jobs
 from yatri.services.jobs import JobContext, backoff_seconds, utcnow
-
-from tests.helpers import make_user
 
 
 @pytest.fixture

@@ -14,15 +14,14 @@ from datetime import datetime
 import aiohttp
 import asyncpg
 
-from yatri.app import create_app
-from yatri.keys import DatabaseKey
-from yatri.models import Job, JobState
-
 from tests.helpers import PASSWORD, csrf_from
 from tests.jobs_helpers import jobs_settled
 from tests.live import LiveServer
 from tests.smtp import SmtpServer, StallingSmtpServer, free_port
 from tests.test_serve_workers import wait_for_app, wait_for_workers
+from yatri.app import create_app
+from yatri.keys import DatabaseKey
+from yatri.models import Job, JobState
 
 # Seconds instead of the real defaults (30 s doubling to an hour), so that a test of
 # minutes of outage takes seconds.

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -111,7 +111,7 @@ class Notifier:
     def _to_outbox(self, message: EmailMessage) -> None:
         outbox = self.settings.var_dir / "outbox"
         outbox.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         path = outbox / f"{stamp}.eml"
         # 8-bit text, not quoted-printable, so links can be copied straight out of the file.
         message.set_content(message.get_content(), cte="8bit")
