@@ -40,7 +40,6 @@ def test_parse_wrk_counts_no_failures_in_a_clean_report():
     assert parse_wrk(clean).bad == 0
 
 
-<<<<<<< HEAD
 async def test_the_sse_bench_runs_small_and_every_stream_hears_every_change(database_url, tmp_path):
     """bench/sse.py, small: on PostgreSQL two workers (changes on the first reach the
     second's streams through NOTIFY), on SQLite one."""
@@ -53,11 +52,11 @@ async def test_the_sse_bench_runs_small_and_every_stream_hears_every_change(data
     assert all(0 < delay < 5 for delay in result.deliveries)
     assert len(result.rss_open_kib) == workers and all(kib > 10_000 for kib in result.rss_open_kib)
     assert "p99" in result.report("smoke")
-=======
+
+
 async def test_the_jobs_bench_sends_each_queued_mail_exactly_once(tmp_path):
     """bench/jobs.py on a small scale: a real `yatri work` process and SMTP server."""
     url = f"sqlite://{tmp_path / 'jobs.sqlite3'}"
     subprocess.run([Path(sys.executable).parent / "yatri", "migrate"], env={**os.environ, "DATABASE_URL": url}, check=True, capture_output=True)
     result = await measure(url, tmp_path, mails=20)
     assert result.exactly_once and result.received == 20 and result.per_second > 0
->>>>>>> 34224d3 (bench/jobs.py (make bench-jobs): mails per second through the outbox to a local SMTP server with N yatri work processes, each mail exactly once; booking_race --workers 1,2,4 (make bench-workers): bookings per second and oversold per gunicorn worker count; a smoke test of the jobs bench)
