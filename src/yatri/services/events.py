@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -46,6 +47,8 @@ CHANNEL = "yatri_events"
 RESYNC = "resync"
 # Names are short ASCII words; PostgreSQL refuses payloads over 8000 bytes.
 MAX_NAME = 200
+# The number part of an event id: ASCII digits only, bounded (a client sends it back).
+_EVENT_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ class Events:
         """The events after `last_id` with one of `names`, or None when this process cannot
         tell (another process's id, or too old): then refresh everything."""
         process, _, number = last_id.partition("-")
-        if process != self.process or not number.isascii() or not number.isdigit() or len(number) > 18:
+        if process != self.process or not _EVENT_NUMBER.fullmatch(number):
             return None
         seen = int(number)
         if seen > int(self.last_id.partition("-")[2]):
